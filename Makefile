@@ -1,0 +1,56 @@
+# Signoff — the two commands that matter are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= approval_site.settings.base
+
+.PHONY: run test lint fmt install migrate demo lock clean serve
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python requirements.lock pyproject.toml
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py load_demo
+
+# Serves the app with a real Celery worker (and beat) beside it; Ctrl-C stops them all.
+run: export DJANGO_DEBUG ?= true
+run: export SIGNOFF_DEMO_MODE ?= true
+run: export SIGNOFF_LOG_FORMAT ?= console
+run: demo
+	@$(BIN)/python manage.py demo_banner --url http://$(HOST):$(PORT)/
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+
+test: export DJANGO_SETTINGS_MODULE = approval_site.settings.test
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-pin every dependency after editing pyproject.toml.
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url \
+		--no-emit-find-links -o requirements.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OrgunitsConfig(AppConfig):
+    name = "orgunits"
+    verbose_name = "Companies, people and org units"

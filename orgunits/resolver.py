@@ -1,0 +1,505 @@
+"""Who is responsible for a document or line: the approver resolver (DOMAIN §2).
+
+Pure reads. `OrgDirectory.load()` fetches, in a fixed number of queries whatever the number
+of lines, every assignment that could matter for the given facts; its methods then answer
+in memory. Each answer names the rule and the assignment row that produced it, so the
+simulator can explain routing and live routing can record why a task exists.
+
+The facts are plain values (`OrgFacts`), never a document: the workflow engine, the
+simulator and tests all call the same code.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from django.db.models import Q
+from django.utils import timezone
+
+from orgunits.models import (
+    BranchApprover,
+    CostUnitCombination,
+    CostUnitCombinationValue,
+    CostUnitType,
+    DepartmentApprover,
+    Employee,
+    Project,
+    ProjectApprover,
+    RequesterException,
+    Substitution,
+)
+
+
+class Rule(StrEnum):
+    """How an approver was found; the workflow step rules use the same names."""
+
+    COST_UNIT = "cost_unit"
+    DEPARTMENT = "department"
+    PROJECT = "project"
+    BRANCH = "branch"
+    PROJECT_MANAGER = "project_manager"
+    NEAREST_MANAGER = "nearest_manager"
+    REQUESTER_EXCEPTION = "requester_exception"
+
+
+@dataclass(frozen=True)
+class OrgFacts:
+    """What routing knows about one line (or the document header) — codes, not rows."""
+
+    requester_number: str | None = None
+    segment_values: Mapping[int, str] = field(default_factory=dict)
+    department_code: str | None = None
+    project_code: str | None = None
+    task_code: str | None = None
+    branch_code: str | None = None
+
+
+@dataclass(frozen=True)
+class ResolvedApprover:
+    """One approver and why: the rule, a readable source and the assignment row id."""
+
+    employee_id: int
+    employee_number: str
+    employee_name: str
+    rule: Rule
+    source: str
+    row_id: int | None = None
+    substitute_for_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    approvers: tuple[ResolvedApprover, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def employee_ids(self) -> list[int]:
+        return [a.employee_id for a in self.approvers]
+
+
+_MATCH_RANK = {
+    CostUnitCombinationValue.Match.VALUE: 2,
+    CostUnitCombinationValue.Match.UNSPECIFIED: 1,
+    CostUnitCombinationValue.Match.ANY: 0,
+}
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    """One combination row laid out in hierarchy order: (match, code) per selected type."""
+
+    row: CostUnitCombination
+    cells: tuple[tuple[str, str | None], ...]
+
+    def matches(self, codes: Sequence[str | None]) -> bool:
+        lower_must_be_empty = False
+        for (match, code), value in zip(self.cells, codes, strict=True):
+            if (
+                lower_must_be_empty
+                or match == CostUnitCombinationValue.Match.UNSPECIFIED
+            ):
+                # "(unspecified)": this and every lower segment must be empty.
+                lower_must_be_empty = True
+                if value:
+                    return False
+            elif match == CostUnitCombinationValue.Match.VALUE and value != code:
+                return False
+        return True
+
+    @property
+    def specificity(self) -> tuple[int, ...]:
+        # Compared position by position from the top of the hierarchy: a concrete value
+        # beats "(unspecified)", which beats "Any".
+        return tuple(
+            _MATCH_RANK[CostUnitCombinationValue.Match(m)] for m, _ in self.cells
+        )
+
+    def describe(self, type_names: Sequence[str]) -> str:
+        parts = []
+        for name, (match, code) in zip(type_names, self.cells, strict=True):
+            if match == CostUnitCombinationValue.Match.VALUE:
+                parts.append(f"{name}={code}")
+            elif match == CostUnitCombinationValue.Match.ANY:
+                parts.append(f"{name}=Any")
+            else:
+                parts.append(f"{name}=(unspecified)")
+        return " + ".join(parts)
+
+
+class OrgDirectory:
+    """The org-unit assignments of one company that a set of facts can touch, in memory."""
+
+    def __init__(
+        self,
+        *,
+        company_id: int,
+        at: datetime,
+        employees: Mapping[int, Employee],
+        employees_by_number: Mapping[str, Employee],
+        hierarchy: Sequence[CostUnitType],
+        patterns_by_role: Mapping[int, Sequence[_Pattern]],
+        department_rows: Sequence[DepartmentApprover],
+        project_rows: Sequence[ProjectApprover],
+        branch_rows: Sequence[BranchApprover],
+        exception_rows: Sequence[RequesterException],
+        projects: Mapping[str, Project],
+        substitutes: Mapping[int, Sequence[Substitution]],
+    ) -> None:
+        self.company_id = company_id
+        self.at = at
+        self._employees = employees
+        self._employees_by_number = employees_by_number
+        self._hierarchy = hierarchy
+        self._patterns_by_role = patterns_by_role
+        self._department_rows = department_rows
+        self._project_rows = project_rows
+        self._branch_rows = branch_rows
+        self._exception_rows = exception_rows
+        self._projects = projects
+        self._substitutes = substitutes
+
+    # --- loading ----------------------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        company_id: int,
+        facts: Iterable[OrgFacts],
+        extra_employee_ids: Iterable[int] = (),
+        extra_employee_numbers: Iterable[str] = (),
+        at: datetime | None = None,
+    ) -> OrgDirectory:
+        """Fetch everything the facts can need, in a constant number of queries."""
+        facts = list(facts)
+        moment = at or timezone.now()
+        departments = {f.department_code for f in facts if f.department_code}
+        project_codes = {f.project_code for f in facts if f.project_code}
+        branches = {f.branch_code for f in facts if f.branch_code}
+        requesters = {f.requester_number for f in facts if f.requester_number}
+
+        hierarchy = list(
+            CostUnitType.objects.filter(
+                company_id=company_id, routing_position__isnull=False
+            ).order_by("routing_position")
+        )
+        rows = (
+            CostUnitCombination.objects.filter(company_id=company_id)
+            .prefetch_related("values__cost_unit")
+            .order_by("id")
+        )
+        patterns_by_role: dict[int, list[_Pattern]] = defaultdict(list)
+        for row in rows:
+            by_type = {v.type_id: v for v in row.values.all()}
+            cells = []
+            for unit_type in hierarchy:
+                value = by_type.get(unit_type.pk)
+                if value is None:
+                    cells.append((CostUnitCombinationValue.Match.ANY.value, None))
+                else:
+                    code = value.cost_unit.code if value.cost_unit else None
+                    cells.append((value.match, code))
+            patterns_by_role[row.role_id].append(_Pattern(row=row, cells=tuple(cells)))
+
+        department_rows = list(
+            DepartmentApprover.objects.filter(
+                company_id=company_id, department__code__in=departments
+            ).select_related("department")
+        )
+        project_rows = list(
+            ProjectApprover.objects.filter(
+                company_id=company_id, project__code__in=project_codes
+            ).select_related("project", "task")
+        )
+        branch_rows = list(
+            BranchApprover.objects.filter(
+                company_id=company_id, branch__code__in=branches
+            ).select_related("branch")
+        )
+        exception_rows = list(
+            RequesterException.objects.filter(
+                company_id=company_id, requester__number__in=requesters
+            ).select_related("requester")
+        )
+        projects = {
+            p.code: p
+            for p in Project.objects.filter(
+                company_id=company_id, code__in=project_codes
+            )
+        }
+        substitutions = list(
+            Substitution.objects.active_at(moment).filter(company_id=company_id)
+        )
+
+        wanted_ids = set(extra_employee_ids)
+        for pattern_list in patterns_by_role.values():
+            wanted_ids.update(p.row.approver_id for p in pattern_list)
+        for assignment in (
+            *department_rows,
+            *project_rows,
+            *branch_rows,
+            *exception_rows,
+        ):
+            wanted_ids.add(assignment.approver_id)
+        wanted_ids.update(p.manager_id for p in projects.values() if p.manager_id)
+        for sub in substitutions:
+            wanted_ids.update((sub.principal_id, sub.substitute_id))
+        people = list(
+            Employee.objects.filter(company_id=company_id).filter(
+                Q(pk__in=wanted_ids)
+                | Q(number__in=requesters | set(extra_employee_numbers))
+            )
+        )
+        # Nearest managers of the requesters are one hop away: fetched in the same query
+        # would need a join per hop, so one more query for just those.
+        manager_ids = {p.manager_id for p in people if p.manager_id} - {
+            p.pk for p in people
+        }
+        if manager_ids:
+            people += list(
+                Employee.objects.filter(company_id=company_id, pk__in=manager_ids)
+            )
+        employees = {p.pk: p for p in people}
+        substitutes: dict[int, list[Substitution]] = defaultdict(list)
+        for sub in substitutions:
+            substitutes[sub.principal_id].append(sub)
+        return cls(
+            company_id=company_id,
+            at=moment,
+            employees=employees,
+            employees_by_number={p.number: p for p in people},
+            hierarchy=hierarchy,
+            patterns_by_role=patterns_by_role,
+            department_rows=department_rows,
+            project_rows=project_rows,
+            branch_rows=branch_rows,
+            exception_rows=exception_rows,
+            projects=projects,
+            substitutes=substitutes,
+        )
+
+    # --- lookups ----------------------------------------------------------------------
+
+    def employee(self, employee_id: int) -> Employee | None:
+        return self._employees.get(employee_id)
+
+    def employee_by_number(self, number: str) -> Employee | None:
+        return self._employees_by_number.get(number)
+
+    @property
+    def hierarchy(self) -> Sequence[CostUnitType]:
+        return self._hierarchy
+
+    # --- rules ------------------------------------------------------------------------
+
+    def by_cost_units(self, *, role_id: int, facts: OrgFacts) -> Resolution:
+        """The most specific matching cost-unit combination rows for the role."""
+        if not self._hierarchy:
+            return Resolution((), ("No cost unit types are selected for routing.",))
+        if exception := self._exception_override(role_id=role_id, facts=facts):
+            return exception
+        codes = [
+            facts.segment_values.get(t.segment_id) or None for t in self._hierarchy
+        ]
+        candidates = [
+            p for p in self._patterns_by_role.get(role_id, ()) if p.matches(codes)
+        ]
+        if not candidates:
+            shown = " + ".join(
+                f"{t.name}={c or '(none)'}"
+                for t, c in zip(self._hierarchy, codes, strict=True)
+            )
+            return Resolution((), (f"No cost-unit combination matches {shown}.",))
+        best = max(p.specificity for p in candidates)
+        names = [t.name for t in self._hierarchy]
+        found = [
+            (p.row.approver_id, p.row.pk, f"cost-unit combination {p.describe(names)}")
+            for p in candidates
+            if p.specificity == best
+        ]
+        return self._resolution(Rule.COST_UNIT, found)
+
+    def by_department(self, *, role_id: int, facts: OrgFacts) -> Resolution:
+        if exception := self._exception_override(role_id=role_id, facts=facts):
+            return exception
+        if not facts.department_code:
+            return Resolution((), ("The document names no department.",))
+        found = [
+            (r.approver_id, r.pk, f"department {r.department.code} {r.department.name}")
+            for r in self._department_rows
+            if r.role_id == role_id and r.department.code == facts.department_code
+        ]
+        if not found:
+            return Resolution(
+                (),
+                (f"Department {facts.department_code} has no approver in this role.",),
+            )
+        return self._resolution(Rule.DEPARTMENT, found)
+
+    def by_project(self, *, role_id: int, facts: OrgFacts) -> Resolution:
+        """Approvers of the project task if it has its own, else of the whole project."""
+        if exception := self._exception_override(role_id=role_id, facts=facts):
+            return exception
+        if not facts.project_code:
+            return Resolution((), ("The document names no project.",))
+        rows = [
+            r
+            for r in self._project_rows
+            if r.role_id == role_id and r.project.code == facts.project_code
+        ]
+        task_rows = [r for r in rows if r.task and r.task.code == facts.task_code]
+        chosen = task_rows or [r for r in rows if r.task is None]
+        found = [
+            (
+                r.approver_id,
+                r.pk,
+                f"project {r.project.code}"
+                + (f" task {r.task.code}" if r.task else ""),
+            )
+            for r in chosen
+        ]
+        if not found:
+            return Resolution(
+                (), (f"Project {facts.project_code} has no approver in this role.",)
+            )
+        return self._resolution(Rule.PROJECT, found)
+
+    def by_branch(self, *, role_id: int, facts: OrgFacts) -> Resolution:
+        if exception := self._exception_override(role_id=role_id, facts=facts):
+            return exception
+        if not facts.branch_code:
+            return Resolution((), ("The document names no branch.",))
+        found = [
+            (r.approver_id, r.pk, f"branch {r.branch.code} {r.branch.name}")
+            for r in self._branch_rows
+            if r.role_id == role_id and r.branch.code == facts.branch_code
+        ]
+        if not found:
+            return Resolution(
+                (), (f"Branch {facts.branch_code} has no approver in this role.",)
+            )
+        return self._resolution(Rule.BRANCH, found)
+
+    def project_manager(self, *, facts: OrgFacts) -> Resolution:
+        if not facts.project_code:
+            return Resolution((), ("The document names no project.",))
+        project = self._projects.get(facts.project_code)
+        if project is None:
+            return Resolution((), (f"Project {facts.project_code} is unknown.",))
+        if project.manager_id is None:
+            return Resolution((), (f"Project {project.code} has no project manager.",))
+        return self._resolution(
+            Rule.PROJECT_MANAGER,
+            [(project.manager_id, project.pk, f"project manager of {project.code}")],
+        )
+
+    def nearest_manager(self, *, requester_number: str | None) -> Resolution:
+        requester = self._employees_by_number.get(requester_number or "")
+        if requester is None:
+            return Resolution((), ("The requester is unknown.",))
+        if requester.manager_id is None:
+            return Resolution((), (f"{requester.name} has no nearest manager.",))
+        return self._resolution(
+            Rule.NEAREST_MANAGER,
+            [
+                (
+                    requester.manager_id,
+                    requester.pk,
+                    f"nearest manager of {requester.name}",
+                )
+            ],
+        )
+
+    def requester_exceptions(
+        self, *, role_id: int, requester_number: str | None
+    ) -> Resolution:
+        found = [
+            (r.approver_id, r.pk, f"exception for requester {r.requester.name}")
+            for r in self._exception_rows
+            if r.role_id == role_id and r.requester.number == requester_number
+        ]
+        if not found:
+            return Resolution((), ("The requester has no exception in this role.",))
+        return self._resolution(Rule.REQUESTER_EXCEPTION, found)
+
+    def active_substitutes(
+        self, employee_id: int
+    ) -> list[tuple[Substitution, Employee]]:
+        """The active substitutes of one approver with their employee rows."""
+        result = []
+        for sub in self._substitutes.get(employee_id, ()):
+            person = self._employees.get(sub.substitute_id)
+            if person is not None and person.active:
+                result.append((sub, person))
+        return result
+
+    def with_substitutes(self, resolution: Resolution) -> Resolution:
+        """The same approvers plus each one's active substitute, marked "on behalf of"."""
+        extra: list[ResolvedApprover] = []
+        seen = {a.employee_id for a in resolution.approvers}
+        for approver in resolution.approvers:
+            for sub, person in self.active_substitutes(approver.employee_id):
+                if person.pk in seen:
+                    continue
+                seen.add(person.pk)
+                extra.append(
+                    ResolvedApprover(
+                        employee_id=person.pk,
+                        employee_number=person.number,
+                        employee_name=person.name,
+                        rule=approver.rule,
+                        source=f"substitute for {approver.employee_name} ({approver.source})",
+                        row_id=sub.pk,
+                        substitute_for_id=approver.employee_id,
+                    )
+                )
+        return Resolution((*resolution.approvers, *extra), resolution.notes)
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def _exception_override(
+        self, *, role_id: int, facts: OrgFacts
+    ) -> Resolution | None:
+        """A requester exception for the role replaces the general assignment rules."""
+        if not facts.requester_number:
+            return None
+        resolution = self.requester_exceptions(
+            role_id=role_id, requester_number=facts.requester_number
+        )
+        return resolution if resolution.approvers else None
+
+    def _resolution(
+        self, rule: Rule, found: Iterable[tuple[int, int | None, str]]
+    ) -> Resolution:
+        approvers: list[ResolvedApprover] = []
+        notes: list[str] = []
+        seen: set[int] = set()
+        for employee_id, row_id, source in found:
+            if employee_id in seen:
+                continue
+            seen.add(employee_id)
+            person = self._employees.get(employee_id)
+            if person is None:
+                notes.append(f"Approver #{employee_id} from {source} does not exist.")
+                continue
+            if not person.active:
+                notes.append(
+                    f"{person.name} from {source} is inactive and was left out."
+                )
+                continue
+            approvers.append(
+                ResolvedApprover(
+                    employee_id=person.pk,
+                    employee_number=person.number,
+                    employee_name=person.name,
+                    rule=rule,
+                    source=source,
+                    row_id=row_id,
+                )
+            )
+        approvers.sort(key=lambda a: (a.employee_name, a.employee_id))
+        return Resolution(tuple(approvers), tuple(notes))

@@ -1,0 +1,42 @@
+"""Shared fixtures, and the rule for tests that need real services.
+
+Tests marked `postgres`, `redis` or `browser` skip with a clear reason when their service is
+missing, so `make test` passes on a bare machine. `.ci/run` sets SIGNOFF_REQUIRE_SERVICES=1:
+there a missing service fails the test instead of skipping it.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+REQUIRE_SERVICES = os.environ.get("SIGNOFF_REQUIRE_SERVICES") == "1"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _missing_service(marker: str) -> str | None:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if marker == "postgres" and engine != "django.db.backends.postgresql":
+        return "needs PostgreSQL: set DATABASE_URL=postgres://... (as .ci/run does)"
+    if marker == "redis" and not str(settings.CELERY_BROKER_URL).startswith("redis://"):
+        return "needs Redis: set CELERY_BROKER_URL=redis://... (as .ci/run does)"
+    if marker == "browser" and not (
+        os.path.exists(CHROMIUM) and shutil.which("chromium")
+    ):
+        return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker in ("postgres", "redis", "browser"):
+        if item.get_closest_marker(marker) is None:
+            continue
+        reason = _missing_service(marker)
+        if reason is None:
+            continue
+        if REQUIRE_SERVICES:
+            pytest.fail(
+                f"{reason} — SIGNOFF_REQUIRE_SERVICES=1 forbids skipping", pytrace=False
+            )
+        pytest.skip(reason)
