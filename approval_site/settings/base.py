@@ -225,6 +225,10 @@ LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
 LOG_FORMAT = env("SIGNOFF_LOG_FORMAT", default="json")  # json | console
 LOGGING = structured_logging(level=LOG_LEVEL, json=LOG_FORMAT == "json")
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# Behind a proxy that sets X-Request-ID, keep its id so lines correlate across tiers.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool(
+    "SIGNOFF_TRUST_UPSTREAM_REQUEST_ID", default=False
+)
 
 # --- Signoff --------------------------------------------------------------------------
 SIGNOFF_DEMO_MODE = env.bool("SIGNOFF_DEMO_MODE", default=False)
