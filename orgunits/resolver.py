@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from orgunits.models import (
@@ -174,7 +174,12 @@ class OrgDirectory:
         extra_employee_numbers: Iterable[str] = (),
         at: datetime | None = None,
     ) -> OrgDirectory:
-        """Fetch everything the facts can need, in a constant number of queries."""
+        """Fetch everything the facts can need, in a constant number of queries.
+
+        At most ten, whatever the number of facts (lines); a query whose codes are all
+        absent (no line names a branch, say) is not sent at all. `segment_values` keys
+        are segment ids as ints.
+        """
         facts = list(facts)
         moment = at or timezone.now()
         departments = {f.department_code for f in facts if f.department_code}
@@ -189,7 +194,15 @@ class OrgDirectory:
         )
         rows = (
             CostUnitCombination.objects.filter(company_id=company_id)
-            .prefetch_related("values__cost_unit")
+            .prefetch_related(
+                # One query for the values with their units, not one per relation.
+                Prefetch(
+                    "values",
+                    queryset=CostUnitCombinationValue.objects.select_related(
+                        "cost_unit"
+                    ),
+                )
+            )
             .order_by("id")
         )
         patterns_by_role: dict[int, list[_Pattern]] = defaultdict(list)
@@ -248,22 +261,24 @@ class OrgDirectory:
         wanted_ids.update(p.manager_id for p in projects.values() if p.manager_id)
         for sub in substitutions:
             wanted_ids.update((sub.principal_id, sub.substitute_id))
-        people = list(
-            Employee.objects.filter(company_id=company_id).filter(
+        # The nearest manager is one hop up, so a join brings the requesters' managers
+        # in the same query: the query count stays the same whether or not they have
+        # one, and whatever the number of requesters.
+        fetched = list(
+            Employee.objects.filter(company_id=company_id)
+            .filter(
                 Q(pk__in=wanted_ids)
                 | Q(number__in=requesters | set(extra_employee_numbers))
             )
+            .select_related("manager")
         )
-        # Nearest managers of the requesters are one hop away: fetched in the same query
-        # would need a join per hop, so one more query for just those.
-        manager_ids = {p.manager_id for p in people if p.manager_id} - {
-            p.pk for p in people
-        }
-        if manager_ids:
-            people += list(
-                Employee.objects.filter(company_id=company_id, pk__in=manager_ids)
-            )
-        employees = {p.pk: p for p in people}
+        employees = {p.pk: p for p in fetched}
+        for person in fetched:
+            manager = person.manager
+            # A manager in another company is not ours to route to (DOMAIN §1).
+            if manager is not None and manager.company_id == company_id:
+                employees.setdefault(manager.pk, manager)
+        people = list(employees.values())
         substitutes: dict[int, list[Substitution]] = defaultdict(list)
         for sub in substitutions:
             substitutes[sub.principal_id].append(sub)
@@ -298,10 +313,12 @@ class OrgDirectory:
 
     def by_cost_units(self, *, role_id: int, facts: OrgFacts) -> Resolution:
         """The most specific matching cost-unit combination rows for the role."""
-        if not self._hierarchy:
-            return Resolution((), ("No cost unit types are selected for routing.",))
+        # The exception comes first: it overrides the combination rules even when no
+        # cost unit type is selected for routing.
         if exception := self._exception_override(role_id=role_id, facts=facts):
             return exception
+        if not self._hierarchy:
+            return Resolution((), ("No cost unit types are selected for routing.",))
         codes = [
             facts.segment_values.get(t.segment_id) or None for t in self._hierarchy
         ]
@@ -417,11 +434,9 @@ class OrgDirectory:
     def requester_exceptions(
         self, *, role_id: int, requester_number: str | None
     ) -> Resolution:
-        found = [
-            (r.approver_id, r.pk, f"exception for requester {r.requester.name}")
-            for r in self._exception_rows
-            if r.role_id == role_id and r.requester.number == requester_number
-        ]
+        found = self._exception_found(
+            role_id=role_id, requester_number=requester_number
+        )
         if not found:
             return Resolution((), ("The requester has no exception in this role.",))
         return self._resolution(Rule.REQUESTER_EXCEPTION, found)
@@ -461,16 +476,32 @@ class OrgDirectory:
 
     # --- helpers ----------------------------------------------------------------------
 
+    def _exception_found(
+        self, *, role_id: int, requester_number: str | None
+    ) -> list[tuple[int, int | None, str]]:
+        return [
+            (r.approver_id, r.pk, f"exception for requester {r.requester.name}")
+            for r in self._exception_rows
+            if r.role_id == role_id and r.requester.number == requester_number
+        ]
+
     def _exception_override(
         self, *, role_id: int, facts: OrgFacts
     ) -> Resolution | None:
-        """A requester exception for the role replaces the general assignment rules."""
+        """A requester exception for the role replaces the general assignment rules.
+
+        It does so even when its approvers are all inactive: falling back to the general
+        rule would hand the requester's documents to exactly the people the exception
+        was made to avoid, so the empty answer (with its notes) stands.
+        """
         if not facts.requester_number:
             return None
-        resolution = self.requester_exceptions(
+        found = self._exception_found(
             role_id=role_id, requester_number=facts.requester_number
         )
-        return resolution if resolution.approvers else None
+        if not found:
+            return None
+        return self._resolution(Rule.REQUESTER_EXCEPTION, found)
 
     def _resolution(
         self, rule: Rule, found: Iterable[tuple[int, int | None, str]]

@@ -75,6 +75,29 @@ def approver_role_list(*, company: Company) -> QuerySet[ApproverRole]:
     return ApproverRole.objects.filter(company=company)
 
 
+def approver_role_usage(*, role: ApproverRole) -> dict[str, int]:
+    """How many rows point at the role, per kind (model label), zero kinds included.
+
+    Deleting the role deletes these rows too (DOMAIN §2), so the UI shows the counts as a
+    warning first. The kinds are found through the model relations rather than listed:
+    rows that other apps attach to a role (workflow step rules) are counted without this
+    lower app importing them, and a kind added later cannot be forgotten.
+    """
+    counts: dict[str, int] = {}
+    for relation in ApproverRole._meta.get_fields(include_hidden=True):
+        if not (
+            relation.auto_created
+            and not relation.concrete
+            and (relation.one_to_many or relation.one_to_one)
+        ):
+            continue
+        model = relation.related_model
+        counts[model._meta.label_lower] = model._default_manager.filter(
+            **{relation.field.name: role}
+        ).count()
+    return dict(sorted(counts.items()))
+
+
 def cost_unit_type_list(*, company: Company) -> QuerySet[CostUnitType]:
     return CostUnitType.objects.filter(company=company).order_by("segment_id")
 
