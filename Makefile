@@ -7,11 +7,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= approval_site.settings.base
 
-.PHONY: run test lint fmt install migrate demo lock clean serve
+.PHONY: run test lint fmt install migrate demo lock clean
 
+# Python 3.11's venv brings setuptools 65 without `wheel`, which cannot build the
+# editable install of pyproject.toml (it needs setuptools >= 69).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip "setuptools>=69" wheel
 
 $(STAMP): $(BIN)/python requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.lock
@@ -23,16 +25,20 @@ install: $(STAMP)
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# The demo's logins share a published password, hence the explicit demo mode.
+demo: export SIGNOFF_DEMO_MODE ?= true
 demo: migrate
 	$(BIN)/python manage.py load_demo
 
 # Serves the app with a real Celery worker (and beat) beside it; Ctrl-C stops them all.
+# DEBUG serves the static files from runserver, so no collectstatic. `exec` makes honcho
+# make's own child: on Ctrl-C make waits for honcho, which waits for all three.
 run: export DJANGO_DEBUG ?= true
 run: export SIGNOFF_DEMO_MODE ?= true
 run: export SIGNOFF_LOG_FORMAT ?= console
 run: demo
 	@$(BIN)/python manage.py demo_banner --url http://$(HOST):$(PORT)/
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+	HOST=$(HOST) PORT=$(PORT) exec $(BIN)/honcho -f Procfile.dev start
 
 test: export DJANGO_SETTINGS_MODULE = approval_site.settings.test
 test: install

@@ -433,10 +433,16 @@ class ProjectApprover(AssignmentModel):
 
     class Meta:
         constraints = [
+            # Two partial constraints instead of nulls_distinct=False, which SQLite lacks.
             models.UniqueConstraint(
                 fields=["project", "task", "role", "approver"],
+                condition=Q(task__isnull=False),
+                name="project_task_approver_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "role", "approver"],
+                condition=Q(task__isnull=True),
                 name="project_approver_unique",
-                nulls_distinct=False,
             ),
         ]
 
