@@ -1,0 +1,293 @@
+"""Reads of the documents app, with their access rules and related rows preloaded.
+
+Every list query here has a constant number of queries whatever the number of rows:
+related rows come through select_related / prefetch_related, and visibility is one
+subquery, not a loop.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.http import Http404
+from django.utils import timezone
+
+from documents.choices import (
+    APPROVING_ACTIONS,
+    DocumentStatus,
+    ProcessStatus,
+    StepRunStatus,
+    TaskStatus,
+)
+from documents.models import (
+    Comment,
+    Decision,
+    Document,
+    HistoryEvent,
+    Line,
+    Process,
+    StepRun,
+    Task,
+)
+from documents.step_state import step_evaluate
+from orgunits.models import Company, Membership, Substitution
+
+#: What an approver's task list shows: tasks waiting for them (or their reviewer).
+VISIBLE_TASK_STATUSES = (TaskStatus.ACTIVE, TaskStatus.IN_REVIEW)
+
+
+def _principals(user: AbstractBaseUser, at: datetime) -> QuerySet[Substitution]:
+    """Employees the user's active employees stand in for at `at` (as a subquery)."""
+    return (
+        Substitution.objects.active_at(at)
+        .filter(substitute__user=user, substitute__active=True)
+        .values("principal_id")
+    )
+
+
+def _overseen_companies(user: AbstractBaseUser) -> QuerySet[Membership]:
+    """Companies where the user is administrator or viewer (sees every document)."""
+    return (
+        Membership.objects.filter(user=user, company__is_active=True)
+        .filter(Q(is_system_admin=True) | Q(is_system_viewer=True))
+        .values("company_id")
+    )
+
+
+def task_list_for_user(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    company: Company | None = None,
+    statuses: tuple[str, ...] = VISIBLE_TASK_STATUSES,
+    at: datetime | None = None,
+) -> QuerySet[Task]:
+    """Open tasks for the user across all their companies (or one).
+
+    The user's own tasks plus those of the people their employees substitute for right
+    now; the latter carry `via_substitution=True`. One query whatever the count.
+    """
+    if not user.is_authenticated:
+        return Task.objects.none()
+    moment = at or timezone.now()
+    own = Q(assignee__user=user, assignee__active=True)
+    substituted = Q(assignee_id__in=_principals(user, moment))
+    tasks = Task.objects.filter(
+        status__in=statuses,
+        company__is_active=True,
+        document__status=DocumentStatus.IN_PROGRESS,
+    ).filter(own | substituted)
+    if company is not None:
+        tasks = tasks.filter(company=company)
+    return (
+        tasks.annotate(
+            via_substitution=Case(
+                When(own, then=Value(False)),
+                default=Value(True),
+                output_field=BooleanField(),
+            )
+        )
+        .select_related(
+            "company",
+            "document",
+            "assignee",
+            "on_behalf_of",
+            "step_run",
+            "process",
+        )
+        .order_by("due_date", "pk")
+    )
+
+
+def _task_visible(user: AbstractBaseUser, moment: datetime) -> Q:
+    return (
+        Q(assignee__user=user)
+        | Q(assignee_id__in=_principals(user, moment))
+        | Q(company_id__in=_overseen_companies(user))
+    )
+
+
+def task_get_for_user(*, user: AbstractBaseUser | AnonymousUser, task_id: int) -> Task:
+    """One task with all a detail page shows, or 404 when the user may not see it.
+
+    Visible to its assignee, their active substitute, and the company's
+    administrators and viewers. Another company's task is a plain 404, like a
+    missing one, so ids reveal nothing.
+    """
+    if not user.is_authenticated:
+        raise Http404("No such task.")
+    moment = timezone.now()
+    step_tasks = Task.objects.select_related("assignee", "decision").order_by("pk")
+    task = (
+        Task.objects.filter(pk=task_id, company__is_active=True)
+        .filter(_task_visible(user, moment))
+        .annotate(
+            via_substitution=Case(
+                When(assignee__user=user, then=Value(False)),
+                default=Value(True),
+                output_field=BooleanField(),
+            )
+        )
+        .select_related(
+            "company",
+            "document",
+            "document__requester",
+            "assignee",
+            "on_behalf_of",
+            "step_run",
+            "process",
+            "process__workflow_version",
+        )
+        .prefetch_related(
+            Prefetch("document__lines", queryset=Line.objects.order_by("line_number")),
+            "document__attachments",
+            Prefetch(
+                "document__comments",
+                queryset=Comment.objects.select_related("author").order_by(
+                    "created_at", "pk"
+                ),
+            ),
+            Prefetch(
+                "process__step_runs",
+                queryset=StepRun.objects.order_by("position").prefetch_related(
+                    Prefetch("tasks", queryset=step_tasks)
+                ),
+            ),
+            Prefetch(
+                "process__decisions",
+                queryset=Decision.objects.select_related(
+                    "decided_by", "on_behalf_of"
+                ).order_by("at", "pk"),
+            ),
+        )
+        .first()
+    )
+    if task is None:
+        raise Http404("No such task.")
+    return task
+
+
+def document_get_for_user(
+    *, user: AbstractBaseUser | AnonymousUser, document_id: int
+) -> Document:
+    """One document, or 404 unless the user oversees the company or has a part in it."""
+    if not user.is_authenticated:
+        raise Http404("No such document.")
+    own_task = Task.objects.filter(document=OuterRef("pk"), assignee__user=user)
+    substitute_task = Task.objects.filter(
+        document=OuterRef("pk"),
+        assignee_id__in=_principals(user, timezone.now()),
+        status__in=Task.OPEN_STATUSES,
+    )
+    document = (
+        Document.objects.filter(pk=document_id, company__is_active=True)
+        .filter(
+            Q(company_id__in=_overseen_companies(user))
+            | Exists(own_task)
+            | Exists(substitute_task)
+        )
+        .select_related("company", "requester")
+        .prefetch_related(
+            Prefetch("lines", queryset=Line.objects.order_by("line_number")),
+            "attachments",
+            Prefetch(
+                "comments",
+                queryset=Comment.objects.select_related("author").order_by(
+                    "created_at", "pk"
+                ),
+            ),
+            Prefetch("processes", queryset=Process.objects.order_by("number")),
+        )
+        .first()
+    )
+    if document is None:
+        raise Http404("No such document.")
+    return document
+
+
+def document_history_list(*, document: Document) -> QuerySet[HistoryEvent]:
+    """The whole history of a document, every process, oldest first.
+
+    Call it with a document from `document_get_for_user`: access is checked there.
+    """
+    return (
+        HistoryEvent.objects.filter(document=document)
+        .select_related("process")
+        .order_by("at", "pk")
+    )
+
+
+# --- reconciliation: due work re-derived from the database ------------------------------
+
+_GRACE = timedelta(minutes=1)
+
+
+def document_ids_awaiting_routing(
+    *, older_than: timedelta = _GRACE, limit: int = 500
+) -> list[int]:
+    """Documents received more than `older_than` ago and still not routed."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Document.objects.filter(status=DocumentStatus.RECEIVED, received_at__lt=cutoff)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def process_ids_awaiting_advance(
+    *, older_than: timedelta = _GRACE, limit: int = 500
+) -> list[int]:
+    """Running processes that should have moved on more than `older_than` ago.
+
+    Either no step is active (the advance after the last step was lost), or the
+    active step has an approval that old and its policy is met.
+    """
+    cutoff = timezone.now() - older_than
+    active_step = StepRun.objects.filter(
+        process=OuterRef("pk"), status=StepRunStatus.ACTIVE
+    )
+    approved_in_active_step = Decision.objects.filter(
+        process=OuterRef("pk"),
+        step_run__status=StepRunStatus.ACTIVE,
+        action__in=APPROVING_ACTIONS,
+        at__lt=cutoff,
+    )
+    candidates = (
+        Process.objects.filter(status=ProcessStatus.RUNNING)
+        .filter(
+            Q(~Exists(active_step), updated_at__lt=cutoff)
+            | Exists(approved_in_active_step)
+        )
+        .order_by("pk")[:limit]
+    )
+    due: list[int] = []
+    for process in candidates:
+        active = (
+            StepRun.objects.filter(process=process, status=StepRunStatus.ACTIVE)
+            .order_by("position")
+            .first()
+        )
+        if active is None or step_evaluate(active).complete:
+            due.append(process.pk)
+    return due
+
+
+def document_ids_blocked(*, limit: int = 1000) -> list[int]:
+    """Blocked documents, for the nightly retry."""
+    return list(
+        Document.objects.filter(status=DocumentStatus.BLOCKED)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,0 +1,159 @@
+"""Outcome events for the ERP, written in the caller's transaction (transactional outbox).
+
+Only inserts happen here. The ERP app relays pending rows, signs them and records the
+delivery; because the row commits or rolls back with the state change it reports, an
+outcome is never lost and never announced for a change that did not happen.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.utils import timezone
+
+from documents.choices import (
+    APPROVING_ACTIONS,
+    DocumentStatus,
+    LineDecisionAction,
+    OutboxEventType,
+)
+from documents.models import (
+    Comment,
+    Decision,
+    Document,
+    LineDecision,
+    OutboxEvent,
+    Process,
+)
+
+#: Our status → Visma's `approvalStatus` vocabulary (ERP_PAYLOADS §12d).
+APPROVAL_STATUS = {
+    DocumentStatus.RECEIVED: "ReceivedByApproval",
+    DocumentStatus.IN_PROGRESS: "InProgressApproval",
+    DocumentStatus.BLOCKED: "InProgressApproval",
+    DocumentStatus.APPROVED: "ApprovedInApproval",
+    DocumentStatus.REJECTED: "RejectedInApproval",
+    DocumentStatus.CANCELLED: "Canceled",
+}
+
+
+def outbox_event_add(
+    *,
+    document: Document,
+    process: Process | None,
+    event_type: OutboxEventType,
+    status_text: str,
+) -> OutboxEvent:
+    """Insert one pending event describing the document as it is now."""
+    event_id = uuid.uuid4()
+    payload = _payload(
+        document=document,
+        process=process,
+        event_type=event_type,
+        event_id=event_id,
+        status_text=status_text,
+    )
+    return OutboxEvent.objects.create(
+        company_id=document.company_id,
+        event_id=event_id,
+        document=document,
+        process=process,
+        event_type=event_type,
+        payload=payload,
+    )
+
+
+def _payload(
+    *,
+    document: Document,
+    process: Process | None,
+    event_type: OutboxEventType,
+    event_id: uuid.UUID,
+    status_text: str,
+) -> dict[str, Any]:
+    """The body of the push (ERP_API "Outcome push"), frozen at the time of the change."""
+    decisions: list[Decision] = []
+    line_decisions: list[LineDecision] = []
+    if process is not None:
+        decisions = list(
+            Decision.objects.filter(process=process)
+            .select_related("step_run", "decided_by", "on_behalf_of")
+            .order_by("at", "pk")
+        )
+        line_decisions = list(
+            LineDecision.objects.filter(decision__process=process)
+            .select_related("decision__decided_by", "decision__on_behalf_of")
+            .order_by("line_number", "pk")
+        )
+    # Comments of earlier processes stay part of the document's story (DOMAIN §4).
+    comments = list(
+        Comment.objects.filter(document=document)
+        .select_related("author")
+        .order_by("created_at", "pk")
+    )
+    line_status: dict[int, dict[str, Any]] = {}
+    for line_decision in line_decisions:
+        approver = (
+            line_decision.decision.decided_by or line_decision.decision.on_behalf_of
+        )
+        line_status[line_decision.line_number] = {
+            "approvalStatus": (
+                APPROVAL_STATUS[DocumentStatus.APPROVED]
+                if line_decision.action == LineDecisionAction.APPROVE
+                else APPROVAL_STATUS[DocumentStatus.REJECTED]
+            ),
+            "approver": approver.number if approver else None,
+        }
+    lines = [
+        {
+            "lineNumber": line.line_number,
+            **line_status.get(
+                line.line_number,
+                {"approvalStatus": APPROVAL_STATUS[document.status], "approver": None},
+            ),
+            "edited": line.edited,
+        }
+        for line in document.lines.order_by("line_number")
+    ]
+    return {
+        "id": str(event_id),
+        "type": event_type.value,
+        "occurredAt": timezone.now().isoformat(),
+        "document": {
+            "id": str(document.public_id),
+            "kind": document.document_type,
+            "documentType": document.erp_document_type,
+            "referenceNumber": document.erp_reference,
+            "approvalStatus": APPROVAL_STATUS[document.status],
+            "processNumber": process.number if process else None,
+        },
+        "approvalStatusText": status_text,
+        "comments": [
+            {
+                "author": comment.author.number if comment.author else None,
+                "authorName": comment.author_label,
+                "text": comment.text,
+                "createdAt": comment.created_at.isoformat(),
+            }
+            for comment in comments
+        ],
+        "decisions": [
+            {
+                "step": decision.step_run.position,
+                "stepName": decision.step_run.name,
+                "action": decision.action,
+                "approved": decision.action in APPROVING_ACTIONS,
+                "decidedBy": decision.decided_by.number
+                if decision.decided_by
+                else None,
+                "onBehalfOf": (
+                    decision.on_behalf_of.number if decision.on_behalf_of else None
+                ),
+                "comment": decision.comment,
+                "decidedAt": decision.at.isoformat(),
+            }
+            for decision in decisions
+        ],
+        "lines": lines,
+    }

@@ -1,0 +1,89 @@
+"""Celery tasks: thin, ids only, idempotent (STYLE §7).
+
+Each task imports its service inside the body (no import cycle with the services,
+which enqueue these tasks) and does nothing if the work is already done, because
+Celery delivers at least once and the reconciler may enqueue the same work again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="documents.route_document")
+def route_document(document_id: int) -> None:
+    """Route a received document (no-op unless it is still `received`)."""
+    from documents.models import Document
+    from documents.services import document_route
+
+    try:
+        document_route(document_id=document_id)
+    except Document.DoesNotExist:
+        logger.warning("route_document: document %s does not exist", document_id)
+
+
+@shared_task(name="documents.advance_process")
+def advance_process(process_id: int) -> None:
+    """Move a process on if its active step is complete (no-op otherwise)."""
+    from documents.models import Process
+    from documents.services import process_advance
+
+    try:
+        process_advance(process_id=process_id)
+    except Process.DoesNotExist:
+        logger.warning("advance_process: process %s does not exist", process_id)
+
+
+@shared_task(name="documents.retry_blocked_document")
+def retry_blocked_document(document_id: int) -> None:
+    """Route one blocked document again if its setup now resolves."""
+    from documents.models import Document
+    from documents.services import document_retry_blocked
+
+    try:
+        document_retry_blocked(document_id=document_id)
+    except Document.DoesNotExist:
+        logger.warning("retry_blocked_document: document %s is gone", document_id)
+
+
+@shared_task(name="documents.reconcile_documents")
+def reconcile_documents() -> dict[str, int]:
+    """Re-derive due work from the database, so a lost message never strands anything.
+
+    Documents received more than a minute ago but not routed are routed; running
+    processes whose active step is complete (or that have no active step) are
+    advanced. The minute of grace leaves the normal on-commit path to do its job.
+    """
+    from documents.selectors import (
+        document_ids_awaiting_routing,
+        process_ids_awaiting_advance,
+    )
+
+    documents = document_ids_awaiting_routing()
+    processes = process_ids_awaiting_advance()
+    for document_id in documents:
+        route_document.delay(document_id)
+    for process_id in processes:
+        advance_process.delay(process_id)
+    if documents or processes:
+        logger.info(
+            "reconcile_documents: %s to route, %s to advance",
+            len(documents),
+            len(processes),
+        )
+    return {"route": len(documents), "advance": len(processes)}
+
+
+@shared_task(name="documents.retry_blocked_documents")
+def retry_blocked_documents() -> int:
+    """Nightly: queue every blocked document for another routing attempt."""
+    from documents.selectors import document_ids_blocked
+
+    ids = document_ids_blocked()
+    for document_id in ids:
+        retry_blocked_document.delay(document_id)
+    return len(ids)
