@@ -181,6 +181,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "store_processed": False,
+        # Poll often: the embedded broker is for `make run`, where latency shows.
+        "polling_interval": 0.2,
+        # Broadcast/control messages (worker pings, shutdown); kept out of the cwd.
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
     }
 else:
     # Redis redelivers an unacknowledged task after this long; no code may schedule a
@@ -199,7 +203,20 @@ CELERY_TASK_TIME_LIMIT = env.int("SIGNOFF_TASK_TIME_LIMIT", default=90)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks (https://crontab.guru/ for the crontab expressions).
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Re-derives stranded work (lost broker messages) from the database.
+    # https://crontab.guru/#*_*_*_*_*
+    "documents-reconcile": {
+        "task": "documents.reconcile_documents",
+        "schedule": crontab(minute="*"),
+    },
+    # Nightly retry of blocked documents whose setup has been fixed.
+    # https://crontab.guru/#30_2_*_*_*
+    "documents-retry-blocked": {
+        "task": "documents.retry_blocked_documents",
+        "schedule": crontab(minute=30, hour=2),
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 _ = crontab  # used by the schedules other apps add below
 
