@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from core import health
 from core import views as core_views
@@ -20,6 +20,9 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", core_views.home, name="home"),
     path("django-admin/", admin.site.urls),
+    path("api/v1/", include("erp_sync.api.urls")),
+    path("c/<slug:company_code>/workflows/", include("workflows.urls")),
+    path("c/<slug:company_code>/simulator/", include("documents.simulator_urls")),
 ]
 
 if settings.DEBUG:

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from local static files
     "oauth2_provider",
     "axes",
     "django_htmx",
@@ -223,18 +224,54 @@ _ = crontab  # used by the schedules other apps add below
 # --- REST framework -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # In-app JSON endpoints use the login session. The ERP endpoints set their own
+    # (erp_sync.api.base.ErpApiView: ERP-client bearer tokens only, never a session).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Every 4xx/5xx of the API is an RFC 9457 problem (application/problem+json).
+    "EXCEPTION_HANDLER": "erp_sync.api.errors.problem_exception_handler",
 }
+# Request body limits (README, ERP_API.md "Errors"): a JSON body over 5 MB is refused
+# with 413 (erp_sync.api.parsers enforces it for JSON, Django for forms). Uploaded files
+# are not counted here; attachments have their own limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# erp_sync.ErpClient points at DOT's (swappable) Application; Django's migration
+# autodetector resolves that through this setting, so it must exist.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Signoff API",
-    "DESCRIPTION": "Document approval for ERPs.",
+    "TITLE": "Signoff ERP API",
+    "DESCRIPTION": (
+        "Document approval for ERPs: master-data sync, documents in, outcomes out.\n\n"
+        "**Authentication.** OAuth2 client credentials: `POST /api/v1/oauth/token` "
+        "(form-encoded `grant_type=client_credentials`, `client_id`, `client_secret`, "
+        "or HTTP Basic) returns a bearer token that expires; send it as "
+        "`Authorization: Bearer <token>`. A client acts only on its own company.\n\n"
+        "**Errors.** Every 4xx/5xx is `application/problem+json` (RFC 9457) with `type`, "
+        "`title`, `status`, `detail` and a machine-readable `code`; validation errors "
+        "list each bad value in `errors` with its JSON path (`[3].departmentId`).\n\n"
+        "**Limits.** JSON bodies up to 5 MB (413 above), nested at most 32 levels, at "
+        "most 1000 members per object; numbers with a fraction are read as exact "
+        "decimals; NaN and Infinity are refused."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # The published schema is the ERP API only, not the in-app JSON endpoints.
+    "PREPROCESSING_HOOKS": ["erp_sync.api.schema.only_erp_api"],
+    # The docs page loads Swagger UI from this project's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "TAGS": [
+        {"name": "Authentication", "description": "OAuth2 client credentials."},
+        {"name": "Master data", "description": "Idempotent bulk upserts from the ERP."},
+    ],
 }
 
 # --- Logging: one structured line per event, with the request id ----------------------
@@ -249,6 +286,11 @@ DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool(
 
 # --- Signoff --------------------------------------------------------------------------
 SIGNOFF_DEMO_MODE = env.bool("SIGNOFF_DEMO_MODE", default=False)
+# Largest attachment an approver may add (PDF/PNG/JPEG), in bytes. Uploaded files are
+# not counted by DATA_UPLOAD_MAX_MEMORY_SIZE; documents.services.attachments enforces it.
+SIGNOFF_ATTACHMENT_MAX_BYTES = env.int(
+    "SIGNOFF_ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024
+)
 
 # --- OAuth2 for ERP clients (client credentials only; RFC 9700 hardening on) ---------
 OAUTH2_PROVIDER = {

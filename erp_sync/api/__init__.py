@@ -1,0 +1,1 @@
+"""The ERP-facing REST API (ERP_API.md), mounted at /api/v1/."""
