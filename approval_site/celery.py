@@ -14,7 +14,12 @@ app.autodiscover_tasks()
 def _ensure_filesystem_broker_folders() -> None:
     """The filesystem transport needs its folders before the first publish or poll."""
     options = app.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+    for key in (
+        "data_folder_in",
+        "data_folder_out",
+        "processed_folder",
+        "control_folder",
+    ):
         if folder := options.get(key):
             os.makedirs(folder, exist_ok=True)
 

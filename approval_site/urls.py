@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -19,13 +18,11 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", core_views.home, name="home"),
+    path("", include("documents.urls")),
     path("django-admin/", admin.site.urls),
     path("api/v1/", include("erp_sync.api.urls")),
     path("c/<slug:company_code>/workflows/", include("workflows.urls")),
     path("c/<slug:company_code>/simulator/", include("documents.simulator_urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Media (attachments) is never served as static files, not even in DEBUG: the only route
+# to a file is documents' attachment view, which checks who may see the document.

@@ -24,3 +24,16 @@ class TaskQuerySet(models.QuerySet["Task"]):
         return self.filter(
             status=TaskStatus.ACTIVE, due_date__lt=today or timezone.localdate()
         )
+
+    def soon_overdue(self, *, until: date, today: date | None = None) -> TaskQuerySet:
+        """Active tasks not yet overdue but due by `until` (inclusive).
+
+        `until` is the last due date that counts as "soon"; the caller derives it
+        from the person's warning days and the company calendar
+        (`selectors.task_soon_overdue_list`).
+        """
+        return self.filter(
+            status=TaskStatus.ACTIVE,
+            due_date__gte=today or timezone.localdate(),
+            due_date__lte=until,
+        )

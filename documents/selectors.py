@@ -7,10 +7,11 @@ subquery, not a loop.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.db import models
 from django.db.models import (
     BooleanField,
     Case,
@@ -24,12 +25,15 @@ from django.db.models import (
 )
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from documents.choices import (
     APPROVING_ACTIONS,
     DocumentStatus,
+    LineDecisionAction,
     ProcessStatus,
     StepRunStatus,
+    TaskKind,
     TaskStatus,
 )
 from documents.models import (
@@ -38,15 +42,19 @@ from documents.models import (
     Document,
     HistoryEvent,
     Line,
+    LineDecision,
     Process,
     StepRun,
     Task,
 )
+from documents.services.calendar import working_days_add
 from documents.step_state import step_evaluate
-from orgunits.models import Company, Membership, Substitution
+from orgunits.models import Company, Employee, Membership, Substitution
 
-#: What an approver's task list shows: tasks waiting for them (or their reviewer).
-VISIBLE_TASK_STATUSES = (TaskStatus.ACTIVE, TaskStatus.IN_REVIEW)
+#: What an approver's task list shows: tasks waiting for them. A task in review leaves
+#: the list until the reviewer answers (the reviewer's review task is active and shows
+#: in theirs), then comes back as active.
+VISIBLE_TASK_STATUSES = (TaskStatus.ACTIVE,)
 
 
 def _principals(user: AbstractBaseUser, at: datetime) -> QuerySet[Substitution]:
@@ -264,11 +272,20 @@ def process_ids_awaiting_advance(
         action__in=APPROVING_ACTIONS,
         at__lt=cutoff,
     )
+    # Lines approved one by one can complete a line-approval step before any of its
+    # tasks (and so any Decision) is complete.
+    line_approved_in_active_step = LineDecision.objects.filter(
+        task__process=OuterRef("pk"),
+        task__step_run__status=StepRunStatus.ACTIVE,
+        action=LineDecisionAction.APPROVE,
+        at__lt=cutoff,
+    )
     candidates = (
         Process.objects.filter(status=ProcessStatus.RUNNING)
         .filter(
             Q(~Exists(active_step), updated_at__lt=cutoff)
             | Exists(approved_in_active_step)
+            | Exists(line_approved_in_active_step)
         )
         .order_by("pk")[:limit]
     )
@@ -290,4 +307,93 @@ def document_ids_blocked(*, limit: int = 1000) -> list[int]:
         Document.objects.filter(status=DocumentStatus.BLOCKED)
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
+    )
+
+
+# --- administrators' task overview and due dates (DOMAIN §6, §7) -------------------------
+
+
+class TaskOverviewFilter(models.TextChoices):
+    """The task overview's filters. As in Visma, "active" is every task still waiting
+    (so it includes the overdue and the blocked ones); the other two narrow it down.
+    """
+
+    ACTIVE = "active", _("Active")
+    OVERDUE = "overdue", _("Overdue")
+    BLOCKED = "blocked", _("Blocked")
+
+
+#: Tasks that wait for someone now (planned ones have not started yet).
+WAITING_TASK_STATUSES = (TaskStatus.ACTIVE, TaskStatus.IN_REVIEW, TaskStatus.BLOCKED)
+
+
+def task_overview_list(
+    *,
+    company: Company,
+    status: str | None = None,
+    today: date | None = None,
+) -> QuerySet[Task]:
+    """The company's waiting tasks for the administrators' task overview.
+
+    `status` is a `TaskOverviewFilter` value (None = "active"). Tasks of finished
+    documents never show: their open tasks were cancelled when the process ended.
+    Overdue is derived (active and past due, `Task.is_overdue`). Access is the
+    caller's to check: system administrators and viewers of the company.
+    """
+    wanted = TaskOverviewFilter(status or TaskOverviewFilter.ACTIVE)
+    tasks = Task.objects.filter(
+        company=company,
+        status__in=WAITING_TASK_STATUSES,
+        document__status__in=Document.OPEN_STATUSES,
+    )
+    if wanted == TaskOverviewFilter.OVERDUE:
+        tasks = tasks.overdue(today)
+    elif wanted == TaskOverviewFilter.BLOCKED:
+        tasks = tasks.filter(status=TaskStatus.BLOCKED)
+    return tasks.select_related(
+        "document",
+        "assignee",
+        "on_behalf_of",
+        "step_run",
+        "process",
+        "reassigned_from__assignee",
+    ).order_by("due_date", "pk")
+
+
+def task_soon_overdue_list(
+    *,
+    company: Company,
+    days: int,
+    assignee: Employee | None = None,
+    today: date | None = None,
+) -> QuerySet[Task]:
+    """Active tasks due within `days` working days from today, not yet overdue.
+
+    `days` is the person's own warning setting (VISMA_RULES §1.11); 0 means "due
+    today". Working days per the company calendar, like the due dates themselves.
+    """
+    today = today or timezone.localdate()
+    until = working_days_add(company_id=company.pk, start=today, days=days)
+    tasks = Task.objects.filter(
+        company=company, document__status=DocumentStatus.IN_PROGRESS
+    ).soon_overdue(until=until, today=today)
+    if assignee is not None:
+        tasks = tasks.filter(assignee=assignee)
+    return tasks.select_related("document", "assignee", "step_run").order_by(
+        "due_date", "pk"
+    )
+
+
+def company_ids_with_waiting_tasks() -> list[int]:
+    """Active companies with active or blocked approval tasks (the rights check)."""
+    return list(
+        Task.objects.filter(
+            company__is_active=True,
+            kind=TaskKind.APPROVAL,
+            status__in=(TaskStatus.ACTIVE, TaskStatus.BLOCKED),
+            document__status=DocumentStatus.IN_PROGRESS,
+        )
+        .order_by("company_id")
+        .values_list("company_id", flat=True)
+        .distinct()
     )

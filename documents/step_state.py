@@ -28,15 +28,16 @@ class StepState:
 def step_evaluate(step_run: StepRun) -> StepState:
     """Whether the step's completion policy is met by the approvals so far (reads only).
 
-    Cancelled tasks (forwarded, reassigned, excluded) do not count either way. With
+    Cancelled tasks (forwarded, reassigned, excluded) do not count either way, nor do
+    the tasks of an earlier round of a step sent back for re-approval. With
     line approval, each line needs the policy's number of approvals among the
     approvers it was routed to; "at least N" is capped at the number of people there
     are, so a step can never wait for approvers that do not exist.
     """
     tasks = list(
-        Task.objects.filter(step_run=step_run, kind=TaskKind.APPROVAL).exclude(
-            status=TaskStatus.CANCELLED
-        )
+        Task.objects.filter(
+            step_run=step_run, kind=TaskKind.APPROVAL, round=step_run.round
+        ).exclude(status=TaskStatus.CANCELLED)
     )
     approved_task_ids = set(
         Decision.objects.filter(
@@ -49,10 +50,10 @@ def step_evaluate(step_run: StepRun) -> StepState:
             lines[int(number)] = lines.get(int(number), 0) + 1
     if step_run.line_approval and lines:
         approvals_per_line: dict[int, int] = {}
+        # Line by line: a line approved by one of its approvers counts even while
+        # that approver's other lines (and so their task) are still open.
         for number in LineDecision.objects.filter(
-            decision__step_run=step_run,
-            decision__task__in=tasks,
-            action=LineDecisionAction.APPROVE,
+            task__in=tasks, action=LineDecisionAction.APPROVE
         ).values_list("line_number", flat=True):
             approvals_per_line[number] = approvals_per_line.get(number, 0) + 1
         satisfied = sum(

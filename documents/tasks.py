@@ -57,6 +57,8 @@ def reconcile_documents() -> dict[str, int]:
     Documents received more than a minute ago but not routed are routed; running
     processes whose active step is complete (or that have no active step) are
     advanced. The minute of grace leaves the normal on-commit path to do its job.
+    Then the tasks of assignees who lost (or regained) the right to decide are
+    blocked (or unblocked), so administrators see them within a minute.
     """
     from documents.selectors import (
         document_ids_awaiting_routing,
@@ -75,7 +77,34 @@ def reconcile_documents() -> dict[str, int]:
             len(documents),
             len(processes),
         )
+    check_task_rights()
     return {"route": len(documents), "advance": len(processes)}
+
+
+def check_task_rights() -> tuple[int, int]:
+    """Block and unblock tasks by their assignees' rights, company by company.
+
+    Called by the reconciler in its own run rather than queued: it is a few queries
+    per company and needs no message to be lost. One company's failure is logged and
+    does not keep the others from being checked.
+    """
+    from documents.selectors import company_ids_with_waiting_tasks
+    from documents.services import tasks_block_for_lost_rights
+
+    blocked = unblocked = 0
+    for company_id in company_ids_with_waiting_tasks():
+        try:
+            result = tasks_block_for_lost_rights(company_id=company_id)
+        except Exception:
+            logger.exception("check_task_rights: company %s failed", company_id)
+            continue
+        blocked += len(result.blocked)
+        unblocked += len(result.unblocked)
+    if blocked or unblocked:
+        logger.info(
+            "check_task_rights: %s tasks blocked, %s unblocked", blocked, unblocked
+        )
+    return blocked, unblocked
 
 
 @shared_task(name="documents.retry_blocked_documents")

@@ -21,7 +21,7 @@ from documents.choices import (
     TaskKind,
     TaskStatus,
 )
-from documents.models import StepRun, Task
+from documents.models import Document, StepRun, Task
 from documents.step_state import step_evaluate
 from orgunits.models import Employee, Membership, Substitution
 
@@ -50,10 +50,14 @@ PROCESS_TRANSITIONS: Mapping[str, frozenset[str]] = {
 
 STEP_RUN_TRANSITIONS: Mapping[str, frozenset[str]] = {
     S.PLANNED: frozenset({S.ACTIVE, S.COMPLETED, S.SKIPPED, S.CANCELLED}),
-    S.ACTIVE: frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED}),
-    # completed → active: re-approval after a later step edited routing data.
-    S.COMPLETED: frozenset({S.ACTIVE}),
-    S.SKIPPED: frozenset(),
+    # active → planned: an edit here sends the document back to an earlier step for
+    # re-approval; this step runs again after it.
+    S.ACTIVE: frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED, S.PLANNED}),
+    # completed → planned: re-approval after a later step edited routing data; the
+    # advance activates it again in a new round.
+    S.COMPLETED: frozenset({S.PLANNED}),
+    # skipped → planned: an edit made the step's condition or approvers apply again.
+    S.SKIPPED: frozenset({S.PLANNED}),
     S.REJECTED: frozenset(),
     S.CANCELLED: frozenset(),
 }
@@ -102,6 +106,10 @@ REVIEW = "review"
 POSTPONE = "postpone"
 EDIT = "edit"
 ADD_ATTACHMENT = "add_attachment"
+#: Approve or reject single lines of a line-approval task.
+DECIDE_LINES = "decide_lines"
+#: Document level: a system administrator edits any line, whatever the step allows.
+ADMIN_EDIT = "admin_edit"
 
 ALL_ACTIONS = frozenset(
     {
@@ -114,6 +122,8 @@ ALL_ACTIONS = frozenset(
         POSTPONE,
         EDIT,
         ADD_ATTACHMENT,
+        DECIDE_LINES,
+        ADMIN_EDIT,
     }
 )
 
@@ -201,6 +211,8 @@ def available_actions(
         actions = set(_DECIDING)
         if task.step_run.editing_allowed:
             actions.add(EDIT)
+        if task.step_run.line_approval and task.line_numbers:
+            actions.add(DECIDE_LINES)
         return frozenset(actions)
     if task.status == TaskStatus.IN_REVIEW:
         # Waiting for the reviewer: the decision comes back once they answered.
@@ -208,3 +220,129 @@ def available_actions(
     if task.status == TaskStatus.BLOCKED:
         return frozenset({COMMENT})
     return frozenset()
+
+
+def is_company_admin(
+    *, user: AbstractBaseUser | AnonymousUser | None, company_id: int
+) -> bool:
+    """The login is a system administrator of the company."""
+    if user is None or not user.is_authenticated:
+        return False
+    return Membership.objects.filter(
+        company_id=company_id, user=user, is_system_admin=True, company__is_active=True
+    ).exists()
+
+
+def available_document_actions(
+    *,
+    document: Document,
+    employee: Employee | None,
+    user: AbstractBaseUser | AnonymousUser | None,
+) -> frozenset[str]:
+    """Document-level actions of `user` (acting as `employee`, if any) right now.
+
+    EDIT comes from the person's own (or substituted) tasks through
+    `available_actions`, so it exists exactly while one of them offers it.
+    ADD_ATTACHMENT is for anyone with an open task on the document, their active
+    substitutes, and administrators. ADMIN_EDIT and ADD_ATTACHMENT are open to the
+    company's system administrators while the document is not finished. Viewers get
+    nothing: they only read.
+    """
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    if document.status not in (
+        DocumentStatus.RECEIVED,
+        DocumentStatus.IN_PROGRESS,
+        DocumentStatus.BLOCKED,
+    ):
+        return frozenset()
+    if employee is not None and (
+        employee.user_id != user.pk or employee.company_id != document.company_id
+    ):
+        return frozenset()
+    actions: set[str] = set()
+    if is_company_admin(user=user, company_id=document.company_id):
+        actions |= {ADMIN_EDIT, ADD_ATTACHMENT}
+    if employee is None:
+        return frozenset(actions)
+    open_tasks = Task.objects.filter(
+        document=document, status__in=Task.OPEN_STATUSES
+    ).select_related("step_run")
+    for task in open_tasks:
+        if acting_relation(task=task, employee=employee) is None:
+            continue
+        actions.add(ADD_ATTACHMENT)
+        task.document = document
+        if EDIT in available_actions(task=task, employee=employee, user=user):
+            actions.add(EDIT)
+    return frozenset(actions)
+
+
+# --- system administrator actions (DOMAIN §7, VISMA_RULES §1.12) ------------------------
+
+APPROVE_DIRECTLY = "approve_directly"
+REJECT_DIRECTLY = "reject_directly"
+CANCEL_DIRECTLY = "cancel_directly"
+RESEND = "resend"
+REASSIGN = "reassign"
+
+#: Tasks an administrator may hand to someone else: active (overdue is an active task
+#: past its due date) and blocked ones. Planned tasks have not started and a task in
+#: review waits for its reviewer, so neither has a decision to move.
+REASSIGNABLE_TASK_STATUSES = frozenset({T.ACTIVE, T.BLOCKED})
+
+
+def blocked_during_approval(document: Document) -> bool:
+    """The open process stopped at a step (it has step runs), not at routing.
+
+    Such a process cannot simply be routed again: its earlier steps were decided.
+    """
+    return StepRun.objects.filter(
+        process__document=document, process__status=P.BLOCKED
+    ).exists()
+
+
+def available_admin_document_actions(
+    *, document: Document, user: AbstractBaseUser | AnonymousUser | None
+) -> frozenset[str]:
+    """What a system administrator may do with the document itself right now.
+
+    Cancel directly: any unfinished document. On a blocked one also approve or reject
+    directly, but only with the approver right for the document type, even as an
+    administrator (VISMA_RULES §2 r14), and resend when the block came from routing.
+    Empty for anyone who is not an administrator of the document's company.
+    """
+    if document.status not in Document.OPEN_STATUSES:
+        return frozenset()
+    if not is_company_admin(user=user, company_id=document.company_id):
+        return frozenset()
+    actions = {CANCEL_DIRECTLY}
+    if document.status == D.BLOCKED:
+        if user is not None and may_approve_type(
+            user=user,
+            company_id=document.company_id,
+            document_type=document.document_type,
+        ):
+            actions |= {APPROVE_DIRECTLY, REJECT_DIRECTLY}
+        if not blocked_during_approval(document):
+            actions.add(RESEND)
+    return frozenset(actions)
+
+
+def available_admin_task_actions(
+    *, task: Task, user: AbstractBaseUser | AnonymousUser | None
+) -> frozenset[str]:
+    """REASSIGN for an administrator while the task is active, overdue or blocked.
+
+    Only approval tasks of a document in progress whose step still takes decisions:
+    once the step is complete, the task is about to be cancelled anyway.
+    """
+    if task.kind != TaskKind.APPROVAL or task.status not in REASSIGNABLE_TASK_STATUSES:
+        return frozenset()
+    if task.document.status != D.IN_PROGRESS:
+        return frozenset()
+    if not is_company_admin(user=user, company_id=task.company_id):
+        return frozenset()
+    if step_is_settled(task.step_run):
+        return frozenset()
+    return frozenset({REASSIGN})

@@ -42,6 +42,7 @@ from orgunits.models import (
     RequesterException,
     Subaccount,
     Substitution,
+    UserPreference,
 )
 from orgunits.services_company import DEFAULT_APPROVER_ROLE_NAME, company_create
 
@@ -290,6 +291,7 @@ def load_demo_company() -> DemoSummary:
     _load_employees(summary)
     _load_assignments(summary)
     _load_substitutions(summary)
+    _load_preferences(summary)
     for loader in _loaders:
         loader(summary)
     return summary
@@ -546,6 +548,17 @@ def _load_substitutions(summary: DemoSummary) -> None:
             principal=summary.employees[principal],
             substitute=summary.employees[substitute],
         )
+
+
+def _load_preferences(summary: DemoSummary) -> None:
+    # One approver who prefers to return to the list after each decision, so both
+    # after-action behaviours can be tried in the demo.
+    summary.ensure(
+        UserPreference,
+        user=summary.users["alice"],
+        # Only when new: reloading the demo must not undo what alice chose since.
+        create_defaults={"after_action": UserPreference.AfterAction.LIST},
+    )
 
 
 def _differs(obj: models.Model, name: str, value: object) -> bool:

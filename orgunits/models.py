@@ -5,6 +5,7 @@ Every row of business data carries its company (DOMAIN §1). Rows synced from th
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -25,6 +26,28 @@ class Company(TimeStampedModel):
     name = models.CharField(max_length=200)
     currency = models.CharField(max_length=3, help_text=_("ISO 4217 base currency"))
     is_active = models.BooleanField(default=True)
+    # The document due date when the ERP sends none (DOMAIN §6, VISMA_RULES §2 r15):
+    # a monthly deadline day or a number of days after receipt, at most one of them.
+    document_due_day_of_month = models.PositiveSmallIntegerField(
+        _("monthly deadline day"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+        help_text=_(
+            "Documents without a due date are due on this day of the month (the next "
+            "one on or after receipt); 31 means the last day in shorter months."
+        ),
+    )
+    document_due_after_days = models.PositiveSmallIntegerField(
+        _("days after receipt"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(366)],
+        help_text=_(
+            "Documents without a due date are due this many calendar days after "
+            "they are received."
+        ),
+    )
 
     class Meta:
         verbose_name_plural = "companies"
@@ -32,6 +55,25 @@ class Company(TimeStampedModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(currency__regex=r"^[A-Z]{3}$"), name="company_currency_iso"
+            ),
+            models.CheckConstraint(
+                condition=Q(document_due_day_of_month__isnull=True)
+                | Q(
+                    document_due_day_of_month__gte=1,
+                    document_due_day_of_month__lte=31,
+                ),
+                name="company_due_day_of_month_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(document_due_after_days__isnull=True)
+                | Q(document_due_after_days__lte=366),
+                name="company_due_after_days_range",
+            ),
+            # Two defaults would contradict each other: the company picks one.
+            models.CheckConstraint(
+                condition=Q(document_due_day_of_month__isnull=True)
+                | Q(document_due_after_days__isnull=True),
+                name="company_one_document_due_default",
             ),
         ]
 
@@ -46,6 +88,28 @@ class CompanyScopedModel(TimeStampedModel):
 
     class Meta:
         abstract = True
+
+
+class CompanyHoliday(CompanyScopedModel):
+    """A day the company does not work: task due dates skip it (DOMAIN §6).
+
+    Weekends are never working days; these are the public holidays and closures on
+    top of them, per company because companies sit in different countries.
+    """
+
+    date = models.DateField()
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "date"], name="company_holiday_one_per_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}"
 
 
 class ErpSyncedModel(CompanyScopedModel):
@@ -524,3 +588,53 @@ class Substitution(CompanyScopedModel):
 
     def __str__(self) -> str:
         return f"{self.substitute_id} for {self.principal_id}"
+
+
+class UserPreference(TimeStampedModel):
+    """One login's personal settings, the same in every company it works in.
+
+    Not company-scoped on purpose: a person sees one task list across their companies
+    (DOMAIN §1), so "soon overdue" and the e-mail choices are theirs, not a tenant's.
+    A login without a row uses the field defaults.
+    """
+
+    class AfterAction(models.TextChoices):
+        NEXT = "next", _("Open the next task")
+        LIST = "list", _("Return to my tasks")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    soon_overdue_days = models.PositiveSmallIntegerField(
+        _("days before due that count as soon overdue"),
+        default=3,
+        validators=[MaxValueValidator(30)],
+    )
+    after_action = models.CharField(
+        _("after handling a task"),
+        max_length=4,
+        choices=AfterAction.choices,
+        default=AfterAction.NEXT,
+    )
+    email_new_task = models.BooleanField(
+        _("e-mail me about each new task"), default=True
+    )
+    email_daily_reminder = models.BooleanField(
+        _("daily reminder of soon overdue and overdue tasks"), default=True
+    )
+    email_overview = models.BooleanField(_("periodic overview e-mail"), default=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(after_action__in=["next", "list"]),
+                name="user_preference_after_action_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(soon_overdue_days__lte=30),
+                name="user_preference_soon_overdue_days_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user_id}"

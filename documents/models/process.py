@@ -112,6 +112,9 @@ class StepRun(CompanyScopedModel):
     reapprove_changes = models.BooleanField(default=False)
     days_to_complete = models.PositiveSmallIntegerField(default=5)
     is_four_eyes = models.BooleanField(default=False)
+    # Raised each time the step is sent back for re-approval; only the tasks of the
+    # current round count towards completing it (earlier decisions stay as history).
+    round = models.PositiveSmallIntegerField(default=1)
     # Set for a step the workflow approves automatically on this person's behalf.
     auto_approve_as = models.ForeignKey(
         Employee, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -178,6 +181,14 @@ class Task(CompanyScopedModel):
     reassigned_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A review task's approval task: it waits in review until this one is answered.
+    review_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reviews"
+    )
+    # The step run's round this task belongs to (see StepRun.round).
+    round = models.PositiveSmallIntegerField(default=1)
+    # Why the person got the document again, shown next to the task (re-approval).
+    reapproval_reason = models.CharField(max_length=300, blank=True)
     due_date = models.DateField(null=True, blank=True)
     postponed_until = models.DateField(null=True, blank=True)
     line_numbers = models.JSONField(default=list, blank=True)
@@ -290,13 +301,37 @@ class Decision(ImmutableRecord):
 
 
 class LineDecision(ImmutableRecord):
-    """A decision on one line of a line-approval step."""
+    """A decision on one line of a line-approval step, by one task's approver.
+
+    Lines are approved one by one; the task's `Decision` is written only once all its
+    lines are approved (or one is rejected), so `decision` is empty on the rows decided
+    before that. `task` ties every row to the person's task.
+    """
 
     Action = LineDecisionAction
 
     decision = models.ForeignKey(
-        Decision, on_delete=models.PROTECT, related_name="line_decisions"
+        Decision,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="line_decisions",
     )
+    # Null only for decisions without a task (none write line decisions today).
+    task = models.ForeignKey(
+        Task,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="line_decisions",
+    )
+    decided_by = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    on_behalf_of = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
     # SET_NULL + the number copied: a resubmission may drop the line, the record stays.
     line = models.ForeignKey(
         Line, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -310,6 +345,10 @@ class LineDecision(ImmutableRecord):
             models.UniqueConstraint(
                 fields=["decision", "line_number"], name="line_decision_unique"
             ),
+            # A line is decided once per task: no approving a line twice.
+            models.UniqueConstraint(
+                fields=["task", "line_number"], name="line_decision_one_per_task"
+            ),
             models.CheckConstraint(
                 condition=Q(action__in=LineDecisionAction.values),
                 name="line_decision_action_valid",
@@ -318,3 +357,8 @@ class LineDecision(ImmutableRecord):
 
     def __str__(self) -> str:
         return f"line {self.line_number}: {self.action}"
+
+    @property
+    def approver_id(self) -> int | None:
+        """The person whose decision this is: the actor, else the one acted for."""
+        return self.decided_by_id or self.on_behalf_of_id

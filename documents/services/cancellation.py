@@ -12,8 +12,9 @@ from documents.services import outbox
 from documents.services.common import (
     HistoryWriter,
     document_lock,
-    document_save,
+    document_state_save,
     open_process_lock,
+    system_admin_require,
 )
 from documents.services.processes import process_close
 from documents.transitions import ensure_transition
@@ -29,11 +30,17 @@ def document_cancel(
     """Cancel a document now: its process ends, open tasks are cancelled, ERP told.
 
     Cancelling a cancelled document returns it unchanged and writes nothing. Raises
-    ApplicationError (code "finished") for an approved or rejected document.
+    ApplicationError (code "finished") for an approved or rejected document, and
+    PermissionDenied when `by_admin_user` is not a system administrator of the
+    document's company ("Cancel directly", VISMA_RULES §1.12).
     """
     # The document lock first: a step transition running now finishes before this
     # continues, and anything after sees the cancelled document (RELIABILITY 8).
     document = document_lock(document_id)
+    if by_admin_user is not None:
+        # Before any answer about the document's state: a non-administrator learns
+        # nothing from trying.
+        system_admin_require(user=by_admin_user, company_id=document.company_id)
     if document.status == DocumentStatus.CANCELLED:
         return document
     if document.status in (DocumentStatus.APPROVED, DocumentStatus.REJECTED):
@@ -66,5 +73,7 @@ def document_cancel(
         event_type=OutboxEventType.CANCELLED,
         status_text=f"Cancelled by {history.actor_label}",
     )
-    document_save(document, "status", "blocked_reason")
+    # A status change, not new content: every action on a cancelled document is
+    # refused by its status, so the version stays.
+    document_state_save(document, "status", "blocked_reason")
     return document

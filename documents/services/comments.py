@@ -14,7 +14,6 @@ from documents.services.common import (
     COMMENT_MAX_LENGTH,
     HistoryWriter,
     document_lock,
-    document_save,
     employee_label,
 )
 from orgunits.models import Employee
@@ -65,5 +64,6 @@ def comment_add(
     HistoryWriter(
         document, actor_label=employee_label(author_employee), actor_user=user
     ).record("documents.comment.add", process=process, data={"comment": comment.pk})
-    document_save(document)
+    # No new document version: a comment changes nothing an approver decides on, and
+    # a page opened before it must still be able to approve (RELIABILITY 14).
     return comment

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core.exceptions import InvalidTransition
 from documents.choices import (
     DecisionAction,
     DocumentStatus,
@@ -18,24 +16,18 @@ from documents.choices import (
     ProcessStatus,
     TaskStatus,
 )
-from documents.models import (
-    Comment,
-    Decision,
-    Document,
-    Line,
-    LineDecision,
-    Process,
-    Task,
-)
+from documents.models import Decision, Line, LineDecision, Task
 from documents.services import outbox
 from documents.services.common import (
-    COMMENT_MAX_LENGTH,
     HistoryWriter,
-    document_lock,
-    document_save,
+    LockedTask,
+    comment_clean,
+    comment_post,
+    document_state_save,
     employee_label,
     enqueue_on_commit,
-    process_lock,
+    task_guard,
+    task_lock,
     version_check,
 )
 from documents.services.processes import process_close
@@ -44,86 +36,38 @@ from documents.transitions import (
     APPROVE,
     REJECT,
     acting_relation,
-    available_actions,
     ensure_transition,
-    step_is_settled,
 )
 from orgunits.models import Employee
 
-
-@dataclass(frozen=True)
-class _Locked:
-    document: Document
-    process: Process
-    task: Task
+REJECT_COMMENT_REQUIRED = "A comment is required to reject."
 
 
-def _lock_for_task(task_id: int) -> _Locked:
-    """Lock the task's document, process and the task itself, in that order."""
-    document_id, process_id = Task.objects.values_list("document_id", "process_id").get(
-        pk=task_id
-    )
-    document = document_lock(document_id)
-    process = process_lock(process_id)
-    task = (
-        Task.objects.select_for_update(of=("self",))
-        .select_related("step_run", "assignee")
-        .get(pk=task_id)
-    )
-    # The locked rows are fresh; share them so the guard reads what was locked.
-    task.document = document
-    task.process = process
-    return _Locked(document=document, process=process, task=task)
+def on_behalf_of_for(task: Task, employee: Employee) -> Employee | None:
+    """The assignee when `employee` acts as their substitute, else None."""
+    relation = acting_relation(task=task, employee=employee)
+    return task.assignee if relation == "substitute" else None
 
 
-def _guard(
-    *, locked: _Locked, employee: Employee, user: AbstractBaseUser, action: str
-) -> None:
-    """Refuse unless `action` is available now (the same rule the buttons use).
-
-    The two checks before `available_actions` only give the common refusals a precise
-    message; `available_actions` would refuse them as well.
-    """
-    task = locked.task
-    if not task.is_open:
-        raise InvalidTransition(
-            f"This task is already {task.get_status_display().lower()}.",
-            {"code": "task_closed", "status": task.status},
-        )
-    if task.status == TaskStatus.ACTIVE and step_is_settled(task.step_run):
-        raise InvalidTransition(
-            "This step is already complete.", {"code": "step_complete"}
-        )
-    if action not in available_actions(task=task, employee=employee, user=user):
-        raise InvalidTransition(
-            f"You cannot {action} this task now.",
-            {"code": "action_not_available", "action": action},
-        )
-
-
-def _clean_comment(comment: str, *, required: bool) -> str:
-    text = comment.strip()
-    if required and not text:
-        raise ValidationError({"comment": "A comment is required to reject."})
-    if len(text) > COMMENT_MAX_LENGTH:
-        raise ValidationError(
-            {"comment": f"A comment can be at most {COMMENT_MAX_LENGTH} characters."}
-        )
-    return text
-
-
-def _decide(
+def decision_write(
     *,
-    locked: _Locked,
+    locked: LockedTask,
     employee: Employee,
     user: AbstractBaseUser,
     action: DecisionAction,
     comment: str,
+    line_actions: Mapping[int, LineDecisionAction] | None = None,
+    history: HistoryWriter | None = None,
 ) -> tuple[Decision, HistoryWriter]:
-    """Write the decision, close the task, post the comment, record history."""
+    """Write the decision, close the task, post the comment, record history.
+
+    In a line-approval step the task's lines get line decisions too: `line_actions`
+    when the caller decided lines one by one, else every line of the task not
+    decided yet gets the task's verdict. A caller that already wrote history rows for
+    the same user action passes its writer, so all rows share one group.
+    """
     task, process, document = locked.task, locked.process, locked.document
-    relation = acting_relation(task=task, employee=employee)
-    on_behalf_of = task.assignee if relation == "substitute" else None
+    on_behalf_of = on_behalf_of_for(task, employee)
     decision = Decision.objects.create(
         company_id=document.company_id,
         task=task,
@@ -135,26 +79,27 @@ def _decide(
         by_user=user,
         comment=comment,
     )
-    if task.step_run.line_approval and task.line_numbers:
-        lines = {
-            line.line_number: line
-            for line in Line.objects.filter(
-                document=document, line_number__in=task.line_numbers
-            )
-        }
-        LineDecision.objects.bulk_create(
-            LineDecision(
-                company_id=document.company_id,
-                decision=decision,
-                line=lines.get(int(number)),
-                line_number=int(number),
-                action=(
-                    LineDecisionAction.APPROVE
-                    if action == DecisionAction.APPROVE
-                    else LineDecisionAction.REJECT
-                ),
-            )
+    if line_actions is None and task.step_run.line_approval and task.line_numbers:
+        verdict = (
+            LineDecisionAction.APPROVE
+            if action == DecisionAction.APPROVE
+            else LineDecisionAction.REJECT
+        )
+        decided = set(
+            LineDecision.objects.filter(task=task).values_list("line_number", flat=True)
+        )
+        line_actions = {
+            int(number): verdict
             for number in task.line_numbers
+            if int(number) not in decided
+        }
+    if line_actions:
+        line_decisions_write(
+            locked=locked,
+            employee=employee,
+            on_behalf_of=on_behalf_of,
+            line_actions=line_actions,
+            decision=decision,
         )
     ensure_transition("task", task.status, TaskStatus.COMPLETED)
     task.status = TaskStatus.COMPLETED
@@ -162,12 +107,13 @@ def _decide(
     task.version += 1
     task.save(update_fields=["status", "closed_at", "version", "updated_at"])
 
-    history = HistoryWriter(
-        document,
-        actor_label=employee_label(employee),
-        actor_user=user,
-        on_behalf_of_label=employee_label(on_behalf_of),
-    )
+    if history is None:
+        history = HistoryWriter(
+            document,
+            actor_label=employee_label(employee),
+            actor_user=user,
+            on_behalf_of_label=employee_label(on_behalf_of),
+        )
     history.record(
         f"documents.task.{action}",
         process=process,
@@ -180,19 +126,74 @@ def _decide(
     )
     if comment:
         # A decision's comment is public like any other (it goes back to the ERP).
-        posted = Comment.objects.create(
-            company_id=document.company_id,
+        comment_post(
             document=document,
             process=process,
-            author=employee,
-            author_user=user,
-            author_label=employee_label(employee),
+            employee=employee,
+            user=user,
             text=comment,
-        )
-        history.record(
-            "documents.comment.add", process=process, data={"comment": posted.pk}
+            history=history,
         )
     return decision, history
+
+
+def line_decisions_write(
+    *,
+    locked: LockedTask,
+    employee: Employee,
+    on_behalf_of: Employee | None,
+    line_actions: Mapping[int, LineDecisionAction],
+    decision: Decision | None,
+) -> None:
+    """One immutable row per decided line of the task."""
+    task, document = locked.task, locked.document
+    lines = {
+        line.line_number: line
+        for line in Line.objects.filter(document=document, line_number__in=line_actions)
+    }
+    now = timezone.now()
+    LineDecision.objects.bulk_create(
+        LineDecision(
+            company_id=document.company_id,
+            decision=decision,
+            task=task,
+            decided_by=employee,
+            on_behalf_of=on_behalf_of,
+            at=now,
+            line=lines.get(number),
+            line_number=number,
+            action=line_action,
+        )
+        for number, line_action in sorted(line_actions.items())
+    )
+
+
+def document_reject_now(
+    *, locked: LockedTask, employee: Employee, history: HistoryWriter, comment: str
+) -> None:
+    """After a rejecting decision: the process ends at once, the document is rejected.
+
+    Open tasks are cancelled, later steps skipped, and the outcome written to the
+    outbox in the caller's transaction (VISMA_RULES §2 r12).
+    """
+    document, process = locked.document, locked.process
+    process_close(
+        process=process,
+        status=ProcessStatus.REJECTED,
+        history=history,
+        reason=f"rejected by {employee.name}",
+    )
+    ensure_transition("document", document.status, DocumentStatus.REJECTED)
+    document.status = DocumentStatus.REJECTED
+    history.record("documents.document.reject", process=process)
+    # Same transaction as the rejection: both commit or neither does (INV-2).
+    outbox.outbox_event_add(
+        document=document,
+        process=process,
+        event_type=OutboxEventType.REJECTED,
+        status_text=f"Rejected by {employee.name}: {comment}",
+    )
+    document_state_save(document, "status")
 
 
 @transaction.atomic
@@ -210,19 +211,20 @@ def task_approve(
     InvalidTransition if the task is closed, the step already complete or the person
     may not approve it.
     """
-    text = _clean_comment(comment, required=False)
-    locked = _lock_for_task(task_id)
+    text = comment_clean(comment)
+    locked = task_lock(task_id)
     # Both checks run after the lock: a parallel click has committed or waits here.
+    # The version is not bumped by decisions, so the other approvers of an "all"
+    # step keep acting from the same page; this task's own status refuses a repeat.
     version_check(locked.document, expected_version)
-    _guard(locked=locked, employee=employee, user=user, action=APPROVE)
-    _decide(
+    task_guard(locked=locked, employee=employee, user=user, action=APPROVE)
+    decision_write(
         locked=locked,
         employee=employee,
         user=user,
         action=DecisionAction.APPROVE,
         comment=text,
     )
-    document_save(locked.document)
     # On commit only: the advance must see this decision, and must not run at all if
     # this transaction rolls back.
     enqueue_on_commit(advance_process_task, locked.process.pk)
@@ -244,33 +246,16 @@ def task_reject(
     outbox in the same transaction. Raises ValidationError without a comment,
     StaleVersion and InvalidTransition as `task_approve` does.
     """
-    text = _clean_comment(comment, required=True)
-    locked = _lock_for_task(task_id)
+    text = comment_clean(comment, required_message=REJECT_COMMENT_REQUIRED)
+    locked = task_lock(task_id)
     version_check(locked.document, expected_version)
-    _guard(locked=locked, employee=employee, user=user, action=REJECT)
-    _, history = _decide(
+    task_guard(locked=locked, employee=employee, user=user, action=REJECT)
+    _, history = decision_write(
         locked=locked,
         employee=employee,
         user=user,
         action=DecisionAction.REJECT,
         comment=text,
     )
-    document, process = locked.document, locked.process
-    process_close(
-        process=process,
-        status=ProcessStatus.REJECTED,
-        history=history,
-        reason=f"rejected by {employee.name}",
-    )
-    ensure_transition("document", document.status, DocumentStatus.REJECTED)
-    document.status = DocumentStatus.REJECTED
-    history.record("documents.document.reject", process=process)
-    # Same transaction as the rejection: both commit or neither does (INV-2).
-    outbox.outbox_event_add(
-        document=document,
-        process=process,
-        event_type=OutboxEventType.REJECTED,
-        status_text=f"Rejected by {employee.name}: {text}",
-    )
-    document_save(document, "status")
+    document_reject_now(locked=locked, employee=employee, history=history, comment=text)
     return locked.task

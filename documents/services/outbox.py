@@ -22,6 +22,7 @@ from documents.models import (
     Comment,
     Decision,
     Document,
+    HistoryEvent,
     LineDecision,
     OutboxEvent,
     Process,
@@ -81,9 +82,10 @@ def _payload(
             .select_related("step_run", "decided_by", "on_behalf_of")
             .order_by("at", "pk")
         )
+        # By task, not by decision: lines approved one by one have no decision yet.
         line_decisions = list(
-            LineDecision.objects.filter(decision__process=process)
-            .select_related("decision__decided_by", "decision__on_behalf_of")
+            LineDecision.objects.filter(task__process=process)
+            .select_related("decided_by", "on_behalf_of")
             .order_by("line_number", "pk")
         )
     # Comments of earlier processes stay part of the document's story (DOMAIN §4).
@@ -94,9 +96,7 @@ def _payload(
     )
     line_status: dict[int, dict[str, Any]] = {}
     for line_decision in line_decisions:
-        approver = (
-            line_decision.decision.decided_by or line_decision.decision.on_behalf_of
-        )
+        approver = line_decision.decided_by or line_decision.on_behalf_of
         line_status[line_decision.line_number] = {
             "approvalStatus": (
                 APPROVAL_STATUS[DocumentStatus.APPROVED]
@@ -105,6 +105,7 @@ def _payload(
             ),
             "approver": approver.number if approver else None,
         }
+    changes = _line_changes(document=document, process=process)
     lines = [
         {
             "lineNumber": line.line_number,
@@ -113,6 +114,7 @@ def _payload(
                 {"approvalStatus": APPROVAL_STATUS[document.status], "approver": None},
             ),
             "edited": line.edited,
+            "changes": changes.get(line.line_number, {}),
         }
         for line in document.lines.order_by("line_number")
     ]
@@ -157,3 +159,25 @@ def _payload(
         ],
         "lines": lines,
     }
+
+
+def _line_changes(
+    *, document: Document, process: Process | None
+) -> dict[int, dict[str, Any]]:
+    """Line number → field → value now, for the fields approvers edited in this process.
+
+    Read from the edit history (one row per changed field, oldest first), so the ERP
+    can apply the edits without comparing whole lines (ERP_API "Outcome push").
+    """
+    if process is None:
+        return {}
+    changes: dict[int, dict[str, Any]] = {}
+    for data in (
+        HistoryEvent.objects.filter(
+            document=document, process=process, action="documents.line.edit"
+        )
+        .order_by("at", "pk")
+        .values_list("data", flat=True)
+    ):
+        changes.setdefault(int(data["line"]), {})[data["field"]] = data["after"]
+    return changes

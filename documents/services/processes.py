@@ -25,7 +25,7 @@ from documents.services.common import (
     SYSTEM_LABEL,
     HistoryWriter,
     document_lock,
-    document_save,
+    document_state_save,
     open_tasks_lock,
     process_lock,
 )
@@ -74,7 +74,9 @@ def process_advance(*, process_id: int, today: date | None = None) -> Process:
         history=history,
         today=today or timezone.localdate(),
     )
-    document_save(document, "status", "blocked_reason")
+    # Background progress is not a change the approvers saw: no new version. A
+    # decision on a step that moved on is refused by its task's status instead.
+    document_state_save(document, "status", "blocked_reason")
     return process
 
 

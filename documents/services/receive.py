@@ -15,6 +15,7 @@ from django.utils import timezone
 from core.exceptions import ApplicationError
 from documents.choices import DocumentStatus
 from documents.models import Document, Line
+from documents.services.calendar import document_due_date_default
 from documents.services.common import HistoryWriter, enqueue_on_commit
 from documents.tasks import route_document as route_document_task
 from documents.transitions import ensure_transition
@@ -107,7 +108,15 @@ def document_receive(
         "supplier_name": supplier_name,
         "description": description,
         "document_date": document_date,
-        "due_date": due_date,
+        # The ERP's due date wins; without one, the company's default (VISMA_RULES
+        # §2 r15), counted from the day of receipt.
+        "due_date": (
+            due_date
+            if due_date is not None
+            else document_due_date_default(
+                company=company, received_on=timezone.localdate()
+            )
+        ),
         "branch_code": branch_code,
         "department_code": department_code,
         "raw_payload": dict(raw_payload or {}),

@@ -25,9 +25,9 @@ from documents.models import (
     StepRun,
     Task,
 )
+from documents.services.calendar import working_days_add
 from documents.services.common import (
     HistoryWriter,
-    add_working_days,
     employee_label,
 )
 from documents.transitions import ensure_transition
@@ -128,7 +128,9 @@ def step_activate(
         # Only the 4-eyes exclusion can empty a routed step; an administrator must
         # reassign, so the process stops here rather than skipping the step.
         return Activation.BLOCKED
-    if not step_run.is_four_eyes and _already_approved(process=process, tasks=planned):
+    if not step_run.is_four_eyes and _already_approved(
+        process=process, step_run=step_run, tasks=planned
+    ):
         step_complete(
             step_run=step_run,
             process=process,
@@ -175,8 +177,11 @@ def _tasks_activate(
             company_id=document.company_id, user_id__in=user_ids
         )
     }
-    # Working days per approver: each gets the full allowance from activation.
-    due = add_working_days(today, step_run.days_to_complete)
+    # Working days per approver (company calendar): each gets the full allowance
+    # from activation. One holiday query for the whole step.
+    due = working_days_add(
+        company_id=document.company_id, start=today, days=step_run.days_to_complete
+    )
     now = timezone.now()
     activated, blocked = [], []
     for task in tasks:
@@ -330,14 +335,22 @@ def _auto_approve(
     )
 
 
-def _already_approved(*, process: Process, tasks: list[Task]) -> bool:
-    """The workflow option: all of the step's approvers approved an earlier step."""
+def _already_approved(
+    *, process: Process, step_run: StepRun, tasks: list[Task]
+) -> bool:
+    """The workflow option: all of the step's approvers approved an earlier step.
+
+    Earlier by position: a step sent back for re-approval must not count its own
+    previous round, or the re-approval would settle itself.
+    """
     plan_workflow = (process.plan or {}).get("workflow") or {}
     if not plan_workflow.get("skip_when_already_approved"):
         return False
     earlier: set[int] = set()
     for decided_by, on_behalf_of in Decision.objects.filter(
-        process=process, action__in=APPROVING_ACTIONS
+        process=process,
+        action__in=APPROVING_ACTIONS,
+        step_run__position__lt=step_run.position,
     ).values_list("decided_by_id", "on_behalf_of_id"):
         earlier.update(i for i in (decided_by, on_behalf_of) if i is not None)
     return {t.assignee_id for t in tasks} <= earlier

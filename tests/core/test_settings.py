@@ -65,15 +65,19 @@ def test_settings_come_from_the_environment(tmp_path: Path) -> None:
         DJANGO_EMAIL_HOST="smtp.example",
         SIGNOFF_VAR_DIR=str(tmp_path),
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout.strip().splitlines()[-1]
+    out = (
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     assert json.loads(out) == {
         "engine": "django.db.backends.postgresql",
         "name": "signoff",

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.db import connections, transaction
 
-from core.exceptions import ApplicationError, InvalidTransition, StaleVersion
+from core.exceptions import ApplicationError, InvalidTransition
 from documents.choices import StepRunStatus
 from documents.models import (
     Decision,
@@ -30,6 +30,7 @@ from documents.services import (
     document_cancel,
     process_advance,
     task_approve,
+    task_forward,
     task_reject,
 )
 from tests.documents.conftest import (
@@ -111,10 +112,13 @@ def test_double_click_approve_records_one_decision(company) -> None:
 
     failures = _failures(results)
     assert len(failures) == 1
-    assert isinstance(failures[0], InvalidTransition | StaleVersion)
+    # The loser is refused by the task's status, not by the version: decisions do
+    # not bump it.
+    assert isinstance(failures[0], InvalidTransition)
+    assert str(failures[0]) == "This task is already completed."
     assert Decision.objects.filter(task=task).count() == 1
     assert HistoryEvent.objects.filter(action="documents.task.approve").count() == 1
-    assert current(document).version == version + 1
+    assert current(document).version == version
 
 
 def test_approve_against_reject_in_an_any_one_step_one_wins(company) -> None:
@@ -144,7 +148,7 @@ def test_approve_against_reject_in_an_any_one_step_one_wins(company) -> None:
 
         failures = _failures(results)
         assert len(failures) == 1, results
-        assert isinstance(failures[0], InvalidTransition | StaleVersion)
+        assert isinstance(failures[0], InvalidTransition)
         assert Decision.objects.filter(process__document=document).count() == 1
         status = current(document).status
         if isinstance(results[1], Exception):
@@ -160,9 +164,10 @@ def test_approve_against_reject_in_an_any_one_step_one_wins(company) -> None:
     assert outcomes
 
 
-def test_all_of_n_parallel_approvals_then_parallel_advances_advance_once(
+def test_all_of_n_parallel_approvals_from_one_page_all_succeed_and_advance_once(
     company,
 ) -> None:
+    """RELIABILITY 14: every approver acts on the version their page showed."""
     approvers = [person(company, f"Approver {n}") for n in range(4)]
     final = person(company, "Final")
     publish_workflow(
@@ -176,25 +181,22 @@ def test_all_of_n_parallel_approvals_then_parallel_advances_advance_once(
     )
     document = received_and_routed(company)
     process_id = Process.objects.get(document=document).pk
+    # Every page was built on this one version; no retry, no reload.
+    version = current(document).version
+    tasks = {e.pk: task_of(document, e) for e in approvers}
 
     def approve_as(employee: Any) -> Task:
-        task = task_of(document, employee)
-        # Each approval bumps the version; a person seeing "changed since you
-        # opened it" reloads and approves again, which is what this loop does.
-        while True:
-            try:
-                return task_approve(
-                    task_id=task.pk,
-                    employee=employee,
-                    user=employee.user,
-                    expected_version=current(document).version,
-                )
-            except StaleVersion:
-                continue
+        return task_approve(
+            task_id=tasks[employee.pk].pk,
+            employee=employee,
+            user=employee.user,
+            expected_version=version,
+        )
 
     results = run_together(*(lambda e=e: approve_as(e) for e in approvers))
     assert _failures(results) == []
     assert Decision.objects.filter(process_id=process_id).count() == 4
+    assert current(document).version == version
 
     results = run_together(
         *(lambda: process_advance(process_id=process_id) for _ in range(4))
@@ -212,6 +214,113 @@ def test_all_of_n_parallel_approvals_then_parallel_advances_advance_once(
     )
     assert activate_rows.count() == 1
     assert [t.assignee for t in active_tasks(document)] == [final]
+
+
+def test_two_approvers_of_an_all_step_approve_together_and_it_moves_on_once(
+    company,
+) -> None:
+    """Each approval runs its own advance, as the Celery task would; one moves on."""
+    anna, bob, final = (person(company, n) for n in ("Anna", "Bob", "Final"))
+    publish_workflow(
+        company,
+        step(
+            name="Both",
+            rules=(named(anna, bob),),
+            completion_policy=CompletionPolicy.ALL,
+        ),
+        step(name="Final", rules=(named(final),)),
+    )
+    for attempt in range(10):
+        document = received_and_routed(company, reference=f"ALL-{attempt}")
+        process_id = Process.objects.get(document=document).pk
+        version = current(document).version
+        tasks = {e.pk: task_of(document, e) for e in (anna, bob)}
+
+        def approve_then_advance(
+            employee: Any,
+            tasks: dict[int, Task] = tasks,
+            version: int = version,
+            process_id: int = process_id,
+        ) -> Process:
+            task_approve(
+                task_id=tasks[employee.pk].pk,
+                employee=employee,
+                user=employee.user,
+                expected_version=version,
+            )
+            return process_advance(process_id=process_id)
+
+        results = run_together(
+            lambda: approve_then_advance(anna), lambda: approve_then_advance(bob)
+        )
+
+        assert _failures(results) == [], results
+        assert Decision.objects.filter(process_id=process_id).count() == 2
+        history = HistoryEvent.objects.filter(process_id=process_id)
+        assert history.filter(action="documents.step.complete").count() == 1
+        assert (
+            history.filter(action="documents.step.activate", data__step=2).count() == 1
+        )
+        assert [t.assignee for t in active_tasks(document)] == [final]
+        assert current(document).version == version
+
+
+def test_forward_against_approve_of_the_same_task_one_wins(company) -> None:
+    """The task is locked before either guard runs: it is decided or handed on."""
+    anna, carl, dave = (person(company, n) for n in ("Anna", "Carl", "Dave"))
+    publish_workflow(
+        company,
+        step(name="One", rules=(named(anna),)),
+        step(name="Two", rules=(named(dave),)),
+    )
+    winners: set[str] = set()
+    for attempt in range(15):
+        document = received_and_routed(company, reference=f"FWD-{attempt}")
+        version = current(document).version
+        task = task_of(document, anna)
+
+        def approve_it(task: Task = task, version: int = version) -> Task:
+            return task_approve(
+                task_id=task.pk, employee=anna, user=anna.user, expected_version=version
+            )
+
+        def forward_it(task: Task = task, version: int = version) -> Task:
+            return task_forward(
+                task_id=task.pk,
+                employee=anna,
+                user=anna.user,
+                expected_version=version,
+                to_employee=carl,
+            )
+
+        results = run_together(approve_it, forward_it)
+
+        failures = _failures(results)
+        assert len(failures) == 1, results
+        assert isinstance(failures[0], InvalidTransition)
+        task.refresh_from_db()
+        actions = set(
+            HistoryEvent.objects.filter(
+                document=document,
+                action__in=["documents.task.approve", "documents.task.forward"],
+            ).values_list("action", flat=True)
+        )
+        forwarded = Task.objects.filter(document=document, forwarded_from=task)
+        if isinstance(results[1], Exception):
+            winners.add("approve")
+            assert str(failures[0]) == "This task is already completed."
+            assert task.status == Task.Status.COMPLETED
+            assert Decision.objects.filter(task=task).count() == 1
+            assert not forwarded.exists()
+            assert actions == {"documents.task.approve"}
+        else:
+            winners.add("forward")
+            assert str(failures[0]) == "This task is already cancelled."
+            assert (task.status, task.closed_reason) == ("cancelled", "forwarded")
+            assert not Decision.objects.filter(process__document=document).exists()
+            assert [t.assignee for t in forwarded] == [carl]
+            assert actions == {"documents.task.forward"}
+    assert winners
 
 
 @pytest.mark.parametrize("first", ["advance", "cancel"])

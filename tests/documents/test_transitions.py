@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from core.exceptions import InvalidTransition
 from documents.choices import DocumentStatus, TaskKind, TaskStatus
+from documents.choices import StepRunStatus as S
 from documents.models import Task
+from documents.services import LineInput
 from documents.transitions import (
     DOCUMENT_TRANSITIONS,
     TASK_TRANSITIONS,
     available_actions,
+    available_document_actions,
+    can_transition,
     ensure_transition,
 )
 from tests.documents.conftest import active_tasks, person, received_and_routed
 from tests.factories.documents import publish_workflow
-from tests.factories.orgunits import SubstitutionFactory
+from tests.factories.orgunits import (
+    EmployeeFactory,
+    MembershipFactory,
+    SubstitutionFactory,
+)
 from tests.factories.workflows import named, step
 
 pytestmark = pytest.mark.django_db
@@ -143,3 +153,56 @@ def test_once_the_step_is_complete_the_others_can_only_comment(company) -> None:
     approve(task_of(document, anna))
 
     assert _actions(task_of(document, bob), bob) == {"comment"}
+
+
+def test_deciding_lines_is_offered_in_a_line_approval_step_only(company) -> None:
+    anna = person(company, "Anna")
+    publish_workflow(company, step(rules=(named(anna),), line_approval=True))
+    document = received_and_routed(
+        company, lines=[LineInput(line_number=1, amount=Decimal(10))]
+    )
+    task = active_tasks(document)[0]
+
+    assert _actions(task, anna) == frozenset(DECIDER | {"decide_lines"})
+
+
+def test_re_approval_and_recalculation_moves_are_in_the_step_map() -> None:
+    assert can_transition("step", S.ACTIVE, S.PLANNED)
+    assert can_transition("step", S.COMPLETED, S.PLANNED)
+    assert can_transition("step", S.SKIPPED, S.PLANNED)
+    assert not can_transition("step", S.COMPLETED, S.ACTIVE)
+    assert not can_transition("step", S.CANCELLED, S.PLANNED)
+
+
+def _document_actions(document, employee, user=None) -> frozenset[str]:
+    return available_document_actions(
+        document=document.__class__.objects.get(pk=document.pk),
+        employee=employee,
+        user=user if user is not None else employee.user,
+    )
+
+
+def test_document_actions_follow_the_person_s_tasks_and_role(setup, company) -> None:
+    task, anna, bob = setup
+    document = task.document
+    ada = EmployeeFactory(company=company, with_login=True)
+    MembershipFactory(company=company, user=ada.user, admin=True)
+    vera = EmployeeFactory(company=company, with_login=True)
+    MembershipFactory(company=company, user=vera.user, viewer=True)
+
+    # Anna's active step allows editing; Bob's step is planned: he may only attach.
+    assert _document_actions(document, anna) == {"edit", "add_attachment"}
+    assert _document_actions(document, bob) == {"add_attachment"}
+    assert _document_actions(document, ada) == {"admin_edit", "add_attachment"}
+    assert _document_actions(document, None, ada.user) == {
+        "admin_edit",
+        "add_attachment",
+    }
+    assert _document_actions(document, vera) == frozenset()
+    assert _document_actions(document, anna, bob.user) == frozenset()
+
+    document.__class__.objects.filter(pk=document.pk).update(
+        status=DocumentStatus.APPROVED
+    )
+    assert _document_actions(document, ada) == frozenset()
+    assert _document_actions(document, anna) == frozenset()

@@ -42,6 +42,8 @@ BUSINESS_APPS = ("orgunits", "workflows", "documents", "erp_sync")
 NOT_COMPANY_SCOPED = {
     # The tenant itself.
     "orgunits.company",
+    # A login's own settings (soon-overdue days, e-mails), the same in every company.
+    "orgunits.userpreference",
 }
 
 

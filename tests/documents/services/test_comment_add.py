@@ -23,7 +23,8 @@ def setup(company):
     return received_and_routed(company), anna
 
 
-def test_comment_is_stored_with_history_and_a_new_version(setup) -> None:
+def test_comment_is_stored_with_history_and_keeps_the_version(setup) -> None:
+    """A comment is no change an approver decides on: open pages stay valid."""
     document, anna = setup
     version = current(document).version
 
@@ -35,7 +36,7 @@ def test_comment_is_stored_with_history_and_a_new_version(setup) -> None:
     assert comment.author == anna
     assert comment.author_label == f"Anna ({anna.number})"
     assert comment.process.number == 1
-    assert current(document).version == version + 1
+    assert current(document).version == version
     assert HistoryEvent.objects.filter(
         document=document, action="documents.comment.add", data__comment=comment.pk
     ).exists()

@@ -18,7 +18,7 @@ from tests.documents.conftest import (
     route,
 )
 from tests.factories.documents import publish_workflow
-from tests.factories.orgunits import UserFactory
+from tests.factories.orgunits import MembershipFactory
 from tests.factories.workflows import named, step
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +124,7 @@ def test_cancel_of_a_blocked_document(company) -> None:
 
 
 def test_administrator_cancel_is_recorded_with_the_user(in_progress) -> None:
-    admin = UserFactory()
+    admin = MembershipFactory(company=in_progress.company, admin=True).user
     document_cancel(
         document_id=in_progress.pk, actor_label="Ada Admin", by_admin_user=admin
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from core.exceptions import InvalidTransition, StaleVersion
 from documents.choices import DecisionAction, TaskStatus
 from documents.models import Comment, Decision, HistoryEvent, Task
-from documents.services import task_approve
+from documents.services import LineInput, document_edit, task_approve
 from tests.documents.conftest import (
     active_tasks,
     approve,
@@ -59,7 +61,8 @@ def test_approve_records_the_decision_history_and_enqueues_the_advance(
     assert decision.by_user == anna.user
     assert decision.comment == "Looks right."
     assert Comment.objects.get(document=document).text == "Looks right."
-    assert current(document).version == version + 1
+    # A decision is not a change of what the others see: their pages stay valid.
+    assert current(document).version == version
     event = HistoryEvent.objects.get(document=document, action="documents.task.approve")
     assert event.actor_user == anna.user
     assert event.actor_label == f"Anna ({anna.number})"
@@ -186,3 +189,46 @@ def test_approval_history_has_one_row_per_change(setup) -> None:
     assert len(set(groups[before:])) == 1
     # The step stays active until the advance runs; the other task is still open.
     assert [t.assignee for t in active_tasks(document)] == [_bob]
+
+
+def test_approve_from_a_page_older_than_a_line_edit_changes_nothing(company) -> None:
+    """RELIABILITY 13: Bob edited a line after Anna's page was built."""
+    anna, bob = person(company, "Anna"), person(company, "Bob")
+    publish_workflow(
+        company,
+        step(name="Both", rules=(named(anna, bob),), editing_allowed=True),
+    )
+    document = received_and_routed(
+        company, lines=[LineInput(line_number=1, amount=Decimal(100))]
+    )
+    page_version = current(document).version
+    document_edit(
+        document_id=document.pk,
+        employee=bob,
+        user=bob.user,
+        expected_version=page_version,
+        header=None,
+        lines={1: {"amount": "90.00"}},
+    )
+    task = task_of(document, anna)
+    history = HistoryEvent.objects.count()
+
+    with pytest.raises(StaleVersion) as refused:
+        task_approve(
+            task_id=task.pk,
+            employee=anna,
+            user=anna.user,
+            expected_version=page_version,
+        )
+
+    assert str(refused.value) == (
+        "The document changed since you opened it. Reload it and try again."
+    )
+    assert refused.value.extra == {
+        "code": "stale_version",
+        "expected_version": page_version,
+        "current_version": page_version + 1,
+    }
+    assert Task.objects.get(pk=task.pk).status == TaskStatus.ACTIVE
+    assert not Decision.objects.exists()
+    assert HistoryEvent.objects.count() == history
