@@ -217,6 +217,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "documents.retry_blocked_documents",
         "schedule": crontab(minute=30, hour=2),
     },
+    # Relays due outbox events to the ERP callbacks (every 10 s; finer than cron).
+    "erp-sync-relay-outbox": {
+        "task": "erp_sync.relay_outbox",
+        "schedule": timedelta(seconds=10),
+    },
+    # Forgets idempotency keys past SIGNOFF_IDEMPOTENCY_KEY_HOURS.
+    # https://crontab.guru/#17_*_*_*_*
+    "erp-sync-purge-idempotency-keys": {
+        "task": "erp_sync.purge_idempotency_keys",
+        "schedule": crontab(minute=17),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 _ = crontab  # used by the schedules other apps add below
@@ -291,6 +302,12 @@ SIGNOFF_DEMO_MODE = env.bool("SIGNOFF_DEMO_MODE", default=False)
 SIGNOFF_ATTACHMENT_MAX_BYTES = env.int(
     "SIGNOFF_ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024
 )
+# How long a document POST's Idempotency-Key is remembered (hours); after that the same
+# key is a new request, and the natural key (one open process per document) still holds.
+SIGNOFF_IDEMPOTENCY_KEY_HOURS = env.float("SIGNOFF_IDEMPOTENCY_KEY_HOURS", default=24)
+# How long the outbox relay retries an event before marking it dead (hours, from its
+# first attempt); `check --deploy` warns below 24 (ERP_API.md "Outcome push").
+SIGNOFF_PUSH_RETRY_HOURS = env.float("SIGNOFF_PUSH_RETRY_HOURS", default=24)
 
 # --- OAuth2 for ERP clients (client credentials only; RFC 9700 hardening on) ---------
 OAUTH2_PROVIDER = {

@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from erp_sync.api import views
+from erp_sync.api import document_attachments, document_submit, documents, views
 
 app_name = "erp_api"
 
@@ -23,6 +23,47 @@ urlpatterns = [
     path("sync/projects", views.ProjectSyncApi.as_view(), name="sync-projects"),
     path("sync/branches", views.BranchSyncApi.as_view(), name="sync-branches"),
     path("sync/employees", views.EmployeeSyncApi.as_view(), name="sync-employees"),
+    path(
+        "documents/supplier-invoices",
+        document_submit.SupplierInvoiceSubmitApi.as_view(),
+        name="document-submit-supplier-invoice",
+    ),
+    path(
+        "documents/expense-claims",
+        document_submit.ExpenseClaimSubmitApi.as_view(),
+        name="document-submit-expense-claim",
+    ),
+    path(
+        "documents/time-cards",
+        document_submit.TimeCardSubmitApi.as_view(),
+        name="document-submit-time-card",
+    ),
+    path("documents", documents.DocumentListApi.as_view(), name="document-list"),
+    path(
+        "documents/<uuid:document_id>",
+        documents.DocumentDetailApi.as_view(),
+        name="document-detail",
+    ),
+    path(
+        "documents/<uuid:document_id>/history",
+        documents.DocumentHistoryApi.as_view(),
+        name="document-history",
+    ),
+    path(
+        "documents/<uuid:document_id>/cancel",
+        documents.DocumentCancelApi.as_view(),
+        name="document-cancel",
+    ),
+    path(
+        "documents/<uuid:document_id>/attachments",
+        document_attachments.DocumentAttachmentsApi.as_view(),
+        name="document-attachments",
+    ),
+    path(
+        "documents/<uuid:document_id>/attachments/<int:attachment_id>",
+        document_attachments.DocumentAttachmentDownloadApi.as_view(),
+        name="document-attachment",
+    ),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs", SpectacularSwaggerView.as_view(url_name="erp_api:schema"), name="docs"

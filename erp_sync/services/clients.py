@@ -130,3 +130,23 @@ def erp_client_rotate_secret(*, client: ErpClient) -> ErpClient:
         ]
     )
     return locked
+
+
+@transaction.atomic
+def erp_client_callback_enable(*, client: ErpClient) -> ErpClient:
+    """Send events to the client's callback again after it answered 410 Gone.
+
+    Events that died meanwhile stay dead until an administrator redelivers them.
+    """
+    locked = ErpClient.objects.select_for_update().get(pk=client.pk)
+    if locked.callback_disabled_at is not None:
+        locked.callback_disabled_at = None
+        locked.callback_disabled_reason = ""
+        locked.save(
+            update_fields=[
+                "callback_disabled_at",
+                "callback_disabled_reason",
+                "updated_at",
+            ]
+        )
+    return locked

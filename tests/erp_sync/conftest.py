@@ -36,6 +36,29 @@ class ErpApi:
     def put_raw(self, path: str, data: bytes | str, content_type: str) -> Any:
         return self.http.put(f"/api/v1/{path}", data=data, content_type=content_type)
 
+    def post(
+        self, path: str, body: Any, *, key: str | None = None, **extra: Any
+    ) -> Any:
+        """POST JSON; `key` becomes the Idempotency-Key header when given."""
+        if key is not None:
+            extra["HTTP_IDEMPOTENCY_KEY"] = key
+        return self.http.post(
+            f"/api/v1/{path}",
+            data=json.dumps(body),
+            content_type="application/json",
+            **extra,
+        )
+
+    def post_raw(
+        self, path: str, data: bytes | str, content_type: str, **extra: Any
+    ) -> Any:
+        return self.http.post(
+            f"/api/v1/{path}", data=data, content_type=content_type, **extra
+        )
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.http.get(f"/api/v1/{path}", data=params)
+
 
 @pytest.fixture
 def company() -> Company:

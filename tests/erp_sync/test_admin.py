@@ -110,3 +110,33 @@ def test_rotating_a_revoked_client_shows_why_not(browser: Client) -> None:
     )
 
     assert "is revoked" in response.content.decode()
+
+
+def test_enable_callback_action_clears_the_410_flag(browser: Client) -> None:
+    client = ErpClientFactory()
+    ErpClient.objects.filter(pk=client.pk).update(
+        callback_disabled_at=client.created_at, callback_disabled_reason="HTTP 410"
+    )
+
+    response = browser.post(
+        CHANGELIST,
+        {"action": "enable_callbacks", "_selected_action": [client.pk]},
+        follow=True,
+    )
+
+    assert "Callbacks enabled for 1 ERP client" in response.content.decode()
+    client.refresh_from_db()
+    assert client.callback_enabled
+    assert client.callback_disabled_reason == ""
+
+
+@pytest.mark.parametrize(
+    "changelist",
+    [
+        "/django-admin/erp_sync/outboxdelivery/",
+        "/django-admin/erp_sync/idempotencykey/",
+    ],
+)
+def test_delivery_and_key_pages_are_read_only(browser: Client, changelist: str) -> None:
+    assert browser.get(changelist).status_code == 200
+    assert browser.get(f"{changelist}add/").status_code == 403
