@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 
 from documents.models import Document
 from documents.selectors import document_get_for_user
-from documents.services.routing import active_version_get, routing_facts_for
+from documents.services.routing import routing_facts_for
 from orgunits.access import Access, company_view
 from orgunits.models import Company, DocumentType
 from workflows import selectors as workflow_selectors
@@ -131,7 +131,9 @@ class _Route:
 
 
 def _active_route(company: Company, document_type: str) -> _Route | None:
-    version = active_version_get(company_id=company.pk, document_type=document_type)
+    version = workflow_selectors.active_version_get(
+        company_id=company.pk, document_type=document_type
+    )
     if version is None:
         return None
     return _Route(

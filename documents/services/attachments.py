@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 
-from core.exceptions import InvalidTransition
+from core.exceptions import ApplicationError, InvalidTransition
 from documents.models import Attachment, Document, Process
 from documents.services.common import (
     HistoryWriter,
@@ -46,13 +46,31 @@ def _display_name(filename: str) -> str:
     return name[-255:]
 
 
-def _sniff(file: File, *, filename: str, content_type: str) -> tuple[str, int]:
-    """The detected content type and the size; ValidationError when not acceptable."""
-    limit = int(settings.SIGNOFF_ATTACHMENT_MAX_BYTES)
+class AttachmentRefused(ApplicationError):
+    """The upload is not acceptable: too large (413) or not a PDF/PNG/JPEG (415)."""
+
+
+def attachment_max_bytes() -> int:
+    return int(settings.SIGNOFF_ATTACHMENT_MAX_BYTES)
+
+
+def attachment_check(
+    file: File, *, filename: str, content_type: str = ""
+) -> tuple[str, str, int]:
+    """(display name, detected content type, size) of an acceptable upload.
+
+    The type comes from the first bytes, never from the name or the declared type; the
+    name's ending (and a specific declared type) must agree with it. Raises
+    AttachmentRefused (with the HTTP status for the API) or ValidationError (no name,
+    empty file).
+    """
+    name = _display_name(filename)
+    limit = attachment_max_bytes()
     size = file.size
     if size is None or size > limit:
-        raise ValidationError(
-            {"file": f"The file is larger than {limit // (1024 * 1024)} MB."}
+        raise AttachmentRefused(
+            f"The file is larger than {limit / (1024 * 1024):g} MB.",
+            {"code": "attachment_too_large", "status": 413, "maxBytes": limit},
         )
     if size == 0:
         raise ValidationError({"file": "The file is empty."})
@@ -64,16 +82,62 @@ def _sniff(file: File, *, filename: str, content_type: str) -> tuple[str, int]:
         None,
     )
     if detected is None:
-        raise ValidationError({"file": "Only PDF, PNG and JPEG files can be attached."})
-    suffix = PurePosixPath(filename.lower()).suffix
+        raise AttachmentRefused(
+            "Only PDF, PNG and JPEG files can be attached.",
+            {"code": "unsupported_attachment_type", "status": 415},
+        )
+    suffix = PurePosixPath(name.lower()).suffix
     declared = content_type.split(";")[0].strip().lower()
     if suffix not in FILE_TYPES[detected][1] or declared not in (
         _UNSPECIFIC_TYPES | {detected}
     ):
-        raise ValidationError(
-            {"file": "The file's content does not match its name or type."}
+        raise AttachmentRefused(
+            "The file's content does not match its name or type.",
+            {"code": "unsupported_attachment_type", "status": 415},
         )
-    return detected, size
+    return name, detected, size
+
+
+def _store(
+    *,
+    document: Document,
+    file: File,
+    checked: tuple[str, str, int],
+    uploaded_by: AbstractBaseUser | None,
+    history: HistoryWriter,
+) -> Attachment:
+    """Save the file and its row on a locked document, with history and a new version."""
+    name, detected, size = checked
+    attachment = Attachment(
+        company_id=document.company_id,
+        document=document,
+        filename=name,
+        content_type=detected,
+        size=size,
+        uploaded_by=uploaded_by,
+    )
+    # Storage is not transactional: the file is written under the lock, and removed
+    # again if anything after it fails, so a refused or failed add leaves no file.
+    attachment.file.save(name, file, save=False)
+    try:
+        attachment.save()
+        process = Process.objects.filter(document=document).order_by("-number").first()
+        history.record(
+            "documents.attachment.add",
+            process=process,
+            data={
+                "attachment": attachment.pk,
+                "filename": attachment.filename,
+                "content_type": attachment.content_type,
+                "size": attachment.size,
+            },
+        )
+        # The attachment list is part of what approvers look at: a new version.
+        document_save(document)
+    except BaseException:
+        attachment.file.delete(save=False)
+        raise
+    return attachment
 
 
 @transaction.atomic
@@ -94,8 +158,11 @@ def attachment_add(
     empty, of another type, or whose content does not match its name, and
     InvalidTransition when the person may not add attachments now.
     """
-    name = _display_name(filename)
-    detected, size = _sniff(file, filename=name, content_type=content_type)
+    try:
+        checked = attachment_check(file, filename=filename, content_type=content_type)
+    except AttachmentRefused as refused:
+        # On the page the refusal belongs to the file field.
+        raise ValidationError({"file": refused.message}) from refused
     document = document_lock(document_id)
     if ADD_ATTACHMENT not in available_document_actions(
         document=document, employee=employee_or_none, user=user
@@ -104,46 +171,39 @@ def attachment_add(
             "You cannot add attachments to this document now.",
             {"code": "action_not_available", "action": ADD_ATTACHMENT},
         )
-    attachment = Attachment(
-        company_id=document.company_id,
+    actor = employee_label(employee_or_none) if employee_or_none else user_label(user)
+    return _store(
         document=document,
-        filename=name,
-        content_type=detected,
-        size=size,
+        file=file,
+        checked=checked,
         uploaded_by=user,
+        history=HistoryWriter(document, actor_label=actor, actor_user=user),
     )
-    # Storage is not transactional: the file is written under the lock, and removed
-    # again if anything after it fails, so a refused or failed add leaves no file.
-    attachment.file.save(name, file, save=False)
-    try:
-        attachment.save()
-        _record(document, attachment, employee_or_none, user)
-        # The attachment list is part of what approvers look at: a new version.
-        document_save(document)
-    except BaseException:
-        attachment.file.delete(save=False)
-        raise
-    return attachment
 
 
-def _record(
-    document: Document,
-    attachment: Attachment,
-    employee: Employee | None,
-    user: AbstractBaseUser,
-) -> None:
-    process = Process.objects.filter(document=document).order_by("-number").first()
-    HistoryWriter(
-        document,
-        actor_label=employee_label(employee) if employee else user_label(user),
-        actor_user=user,
-    ).record(
-        "documents.attachment.add",
-        process=process,
-        data={
-            "attachment": attachment.pk,
-            "filename": attachment.filename,
-            "content_type": attachment.content_type,
-            "size": attachment.size,
-        },
+@transaction.atomic
+def attachment_add_from_erp(
+    *, document_id: int, actor_label: str, file: File, filename: str
+) -> Attachment:
+    """The ERP adds a PDF/PNG/JPEG to a document that is not finished; a new version.
+
+    Raises AttachmentRefused (413/415), ValidationError (empty, no name), and
+    ApplicationError code "finished" (409) for an approved, rejected or cancelled
+    document.
+    """
+    checked = attachment_check(file, filename=filename)
+    # The lock orders this against a cancel or a decision finishing the document.
+    document = document_lock(document_id)
+    if document.status in Document.FINISHED_STATUSES:
+        raise ApplicationError(
+            f"The document is {document.get_status_display().lower()}; attachments "
+            "can be added only while it is in approval.",
+            {"code": "finished", "status": 409, "documentStatus": document.status},
+        )
+    return _store(
+        document=document,
+        file=file,
+        checked=checked,
+        uploaded_by=None,
+        history=HistoryWriter(document, actor_label=actor_label),
     )

@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.exceptions import ApplicationError
+from documents.services.attachments import attachment_max_bytes
 from erp_sync.api import document_examples as examples
 from erp_sync.api.base import ErpApiView
 from erp_sync.api.document_output import (
@@ -36,7 +37,7 @@ from erp_sync.api.document_output import (
 )
 from erp_sync.api.errors import problem_response_schema, problem_responses
 from erp_sync.selectors import erp_attachment_get, erp_attachment_list, erp_document_get
-from erp_sync.services.documents import attachment_max_bytes, erp_attachment_add
+from erp_sync.services.documents import erp_attachment_add
 
 #: Multipart framing allowed on top of the attachment limit before refusing unread.
 _MULTIPART_OVERHEAD = 64 * 1024

@@ -8,25 +8,20 @@ answers: an ERP document with an open process → 409 with `existingId`; approve
 from __future__ import annotations
 
 import contextlib
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from uuid import UUID
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 
 from core.exceptions import ApplicationError
-from documents.models import Attachment, Document, Process
+from documents.models import Attachment, Document
 from documents.services import LineInput, document_cancel, document_receive
-from documents.services.attachments import FILE_TYPES
-from documents.services.common import HistoryWriter, document_lock, document_save
+from documents.services.attachments import attachment_add_from_erp
 from erp_sync.models import ErpClient
 from erp_sync.services.idempotency import (
     StoredResponse,
@@ -224,100 +219,18 @@ def erp_document_cancel(*, client: ErpClient, document: Document) -> Document:
 # --- attachments ----------------------------------------------------------------------
 
 
-def _display_name(filename: str) -> str:
-    """The name without folders or control characters, at most 255 characters."""
-    name = PureWindowsPath(PurePosixPath(filename).name).name
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    if not name or name in {".", ".."}:
-        raise ValidationError({"file": "The file needs a name."})
-    return name[-255:]
-
-
-def attachment_max_bytes() -> int:
-    return int(settings.SIGNOFF_ATTACHMENT_MAX_BYTES)
-
-
-def attachment_sniff(file: File, *, filename: str) -> tuple[str, str, int]:
-    """(display name, detected content type, size) of an acceptable upload.
-
-    The type comes from the first bytes, never from the name or the declared type; the
-    name's ending must agree with it. Raises ApplicationError 413 (too large) and 415
-    (not a PDF, PNG or JPEG, or a name that says otherwise), ValidationError (empty).
-    """
-    name = _display_name(filename)
-    limit = attachment_max_bytes()
-    size = file.size
-    if size is None or size > limit:
-        raise ApplicationError(
-            f"An attachment may be at most {limit} bytes.",
-            {"code": "attachment_too_large", "status": 413, "maxBytes": limit},
-        )
-    if size == 0:
-        raise ValidationError({"file": "The file is empty."})
-    file.seek(0)
-    head = file.read(16)
-    file.seek(0)
-    detected = next(
-        (kind for kind, (magic, _) in FILE_TYPES.items() if head.startswith(magic)),
-        None,
-    )
-    if detected is None:
-        raise ApplicationError(
-            "Only PDF, PNG and JPEG files can be attached.",
-            {"code": "unsupported_attachment_type", "status": 415},
-        )
-    if PurePosixPath(name.lower()).suffix not in FILE_TYPES[detected][1]:
-        raise ApplicationError(
-            "The file's content does not match its name.",
-            {"code": "unsupported_attachment_type", "status": 415},
-        )
-    return name, detected, size
-
-
-@transaction.atomic
 def erp_attachment_add(
     *, client: ErpClient, document: Document, file: File, filename: str
 ) -> Attachment:
     """Store a PDF/PNG/JPEG on a document that is not finished; it gets a new version.
 
-    Raises ApplicationError 413/415 (see `attachment_sniff`), 409 (code "finished") for
-    an approved, rejected or cancelled document, ValidationError for an empty file.
+    The same checks and storage as an approver's upload (documents' attachment
+    service). Raises ApplicationError 413/415, 409 (code "finished") for an approved,
+    rejected or cancelled document, ValidationError for an empty file.
     """
-    name, detected, size = attachment_sniff(file, filename=filename)
-    # The lock orders this against a cancel or a decision finishing the document.
-    locked = document_lock(document.pk)
-    if locked.status in Document.FINISHED_STATUSES:
-        raise ApplicationError(
-            f"The document is {locked.get_status_display().lower()}; attachments can "
-            "be added only while it is in approval.",
-            {"code": "finished", "status": 409, "documentStatus": locked.status},
-        )
-    attachment = Attachment(
-        company_id=locked.company_id,
-        document=locked,
-        filename=name,
-        content_type=detected,
-        size=size,
-        uploaded_by=None,
+    return attachment_add_from_erp(
+        document_id=document.pk,
+        actor_label=erp_actor_label(client),
+        file=file,
+        filename=filename,
     )
-    # Storage is not transactional: remove the file again if anything after fails.
-    attachment.file.save(name, file, save=False)
-    try:
-        attachment.save()
-        process = Process.objects.filter(document=locked).order_by("-number").first()
-        HistoryWriter(locked, actor_label=erp_actor_label(client)).record(
-            "documents.attachment.add",
-            process=process,
-            data={
-                "attachment": attachment.pk,
-                "filename": attachment.filename,
-                "content_type": attachment.content_type,
-                "size": attachment.size,
-            },
-        )
-        # The attachment list is part of what approvers look at: a new version.
-        document_save(locked)
-    except BaseException:
-        attachment.file.delete(save=False)
-        raise
-    return attachment

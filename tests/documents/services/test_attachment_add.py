@@ -211,7 +211,8 @@ def test_a_failure_after_the_file_was_stored_removes_it_again(setup) -> None:
     document, anna, _bob = setup
     with (
         mock.patch(
-            "documents.services.attachments._record", side_effect=RuntimeError("boom")
+            "documents.services.attachments.document_save",
+            side_effect=RuntimeError("boom"),
         ),
         pytest.raises(RuntimeError, match="boom"),
     ):
