@@ -36,6 +36,8 @@ demo: migrate
 run: export DJANGO_DEBUG ?= true
 run: export SIGNOFF_DEMO_MODE ?= true
 run: export SIGNOFF_LOG_FORMAT ?= console
+# The demo ERP calls this server's API and receives its pushes here.
+run: export SIGNOFF_DEMO_ERP_BASE_URL ?= http://$(HOST):$(PORT)
 run: demo
 	@$(BIN)/python manage.py demo_banner --url http://$(HOST):$(PORT)/
 	HOST=$(HOST) PORT=$(PORT) exec $(BIN)/honcho -f Procfile.dev start

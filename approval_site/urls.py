@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -24,5 +25,8 @@ urlpatterns = [
     path("c/<slug:company_code>/workflows/", include("workflows.urls")),
     path("c/<slug:company_code>/simulator/", include("documents.simulator_urls")),
 ]
+if settings.SIGNOFF_DEMO_MODE:
+    # The demo ERP (`make run`): sends samples through the real API, receives the pushes.
+    urlpatterns.append(path("demo-erp/", include("erp_sync.demo_urls")))
 # Media (attachments) is never served as static files, not even in DEBUG: the only route
 # to a file is documents' attachment view, which checks who may see the document.

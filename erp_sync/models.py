@@ -209,3 +209,8 @@ class OutboxDelivery(OutboxEvent):
         proxy = True
         verbose_name = "outbox delivery"
         verbose_name_plural = "outbox deliveries"
+
+
+# The demo ERP's tables (demo mode only) live in their own module; importing them here
+# registers them with the app.
+from erp_sync.demo_models import DemoErpCredentials, DemoErpEvent  # noqa: E402, F401

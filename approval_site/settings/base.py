@@ -297,6 +297,11 @@ DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool(
 
 # --- Signoff --------------------------------------------------------------------------
 SIGNOFF_DEMO_MODE = env.bool("SIGNOFF_DEMO_MODE", default=False)
+# Where the demo ERP (demo mode only) reaches this server's API, and where its
+# callback receiver is: `make run` serves on 127.0.0.1:8000.
+SIGNOFF_DEMO_ERP_BASE_URL = env(
+    "SIGNOFF_DEMO_ERP_BASE_URL", default="http://127.0.0.1:8000"
+)
 # Largest attachment an approver may add (PDF/PNG/JPEG), in bytes. Uploaded files are
 # not counted by DATA_UPLOAD_MAX_MEMORY_SIZE; documents.services.attachments enforces it.
 SIGNOFF_ATTACHMENT_MAX_BYTES = env.int(
