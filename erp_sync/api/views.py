@@ -167,7 +167,11 @@ class SubaccountSegmentSyncApi(SyncApi):
         description = dto.text(100)
         active = dto.flag()
         publicId = dto.ErpIdField()
-        segmentValues = ValueSerializer(many=True, required=False, allow_null=True)
+        # A null list is allowed, a null item in it is not (`many=True` would pass
+        # allow_null to the child too, and a null item would reach the sync as None).
+        segmentValues = serializers.ListSerializer(
+            child=ValueSerializer(), required=False, allow_null=True
+        )
 
     to_rows = staticmethod(dto.segment_rows)
     upsert = staticmethod(subaccount_segments_upsert_from_erp)
@@ -201,7 +205,10 @@ class SubaccountSyncApi(SyncApi):
         subaccountId = dto.ErpIdField()
         description = dto.text(200)
         active = dto.flag()
-        segments = SegmentSerializer(many=True, required=False, allow_null=True)
+        # A null list yes, a null item no (see segmentValues above).
+        segments = serializers.ListSerializer(
+            child=SegmentSerializer(), required=False, allow_null=True
+        )
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if attrs.get("subaccountNumber"):
@@ -283,7 +290,10 @@ class ProjectSyncApi(SyncApi):
         hold = dto.flag()
         active = dto.flag()
         projectManager = ProjectManagerSerializer(required=False, allow_null=True)
-        tasks = TaskSerializer(many=True, required=False, allow_null=True)
+        # A null list yes, a null item no (see segmentValues above).
+        tasks = serializers.ListSerializer(
+            child=TaskSerializer(), required=False, allow_null=True
+        )
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             code = attrs.get("projectID") or attrs.pop("projectId", None)

@@ -1,0 +1,290 @@
+"""End to end as an ERP sees it: the real API, a real Celery worker, Redis, PostgreSQL
+and the ERP stand-in (RELIABILITY 16 and 19).
+
+An ERP client whose callback is the stand-in gets a token, syncs its departments and
+employees, and sends a supplier invoice with an Idempotency-Key. The worker (a
+subprocess on the test database, as in tests/documents/test_celery_worker.py) routes it
+and advances the process after each approval. The relay then pushes the outcome; the
+stand-in applies the first `document.approved` delivery and drops the connection, so
+the answer is lost: the relay retries with the same `webhook-id` and the ERP applies
+the event exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from approval_site.celery import app
+from documents.models import Document, OutboxEvent, Task
+from documents.services import task_approve
+from erp_sync.clients import ErpCallbackClient
+from erp_sync.services.clients import erp_client_create
+from erp_sync.services.relay import outbox_relay_run
+from orgunits.models import Employee, Membership
+from tests.erp_sync.erp_stand_in import ErpStandIn, running
+from tests.factories.documents import publish_workflow
+from tests.factories.orgunits import CompanyFactory
+from tests.factories.workflows import named, step
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
+
+#: The longest any wait below may take (seconds).
+WAIT = 30.0
+PAYLOADS = Path(__file__).resolve().parent / "payloads"
+#: Short timeouts: the stand-in answers at once or drops the connection.
+FAST = ErpCallbackClient(connect_timeout=1.0, read_timeout=2.0, total_timeout=5.0)
+
+
+def _database_url() -> str:
+    """The URL of the database this test runs on (the one Django created for tests)."""
+    db = connection.settings_dict
+    password = f":{quote(str(db['PASSWORD']), safe='')}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"
+
+
+def _wait_for(what: str, check: Callable[[], bool], log: Path) -> None:
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    tail = log.read_text(errors="replace")[-3000:]
+    pytest.fail(f"timed out after {WAIT:.0f} s waiting for {what}; worker log:\n{tail}")
+
+
+@pytest.fixture
+def worker(tmp_path: Path) -> Iterator[Path]:
+    """A `celery worker --pool=solo` on the test database; stopped in any case."""
+    hostname = f"signoff-e2e-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
+    log = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": str(settings.CELERY_BROKER_URL),
+        "DJANGO_SETTINGS_MODULE": "approval_site.settings.test",
+    }
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "approval_site",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--hostname",
+                hostname,
+                "--without-gossip",
+                "--without-mingle",
+                "--purge",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"the worker exited with {process.returncode}:\n"
+                + log.read_text(errors="replace")[-3000:]
+            )
+        return bool(app.control.ping(destination=[hostname], timeout=0.5))
+
+    try:
+        _wait_for("the worker to start", answers, log)
+        yield log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def stand_in() -> Iterator[ErpStandIn]:
+    """The ERP's webhook receiver on 127.0.0.1:<free port>; shut down in any case."""
+    with running([]) as server:
+        yield server
+
+
+def _json(client: Client, method: str, path: str, body: Any, **extra: Any) -> Any:
+    return getattr(client, method)(
+        f"/api/v1/{path}",
+        data=json.dumps(body),
+        content_type="application/json",
+        **extra,
+    )
+
+
+def test_an_erp_document_is_approved_through_the_worker_and_pushed_once(
+    worker: Path, stand_in: ErpStandIn
+) -> None:
+    company = CompanyFactory(code="e2e", name="E2E AS", currency="NOK")
+    credentials = erp_client_create(
+        company=company, name="Visma.net", callback_url=stand_in.url
+    )
+    stand_in.secrets = [credentials.signing_secret]
+
+    # 1. A token by client credentials.
+    response = Client().post(
+        "/api/v1/oauth/token",
+        urlencode(
+            {
+                "grant_type": "client_credentials",
+                "client_id": credentials.client_id,
+                "client_secret": credentials.client_secret,
+            }
+        ),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200, response.content
+    erp = Client(HTTP_AUTHORIZATION=f"Bearer {response.json()['access_token']}")
+
+    # 2. Master data.
+    response = _json(
+        erp,
+        "put",
+        "sync/departments",
+        [{"departmentId": "FIN", "description": "Finance"}],
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] == 1
+    people = [
+        {
+            "employeeNumber": number,
+            "employeeName": name,
+            "employeeLogin": f"{name.lower()}@e2e.example.com",
+            "status": "Active",
+            "department": {"id": "FIN"},
+        }
+        for number, name in (("E100", "Anna"), ("E200", "Bob"))
+    ]
+    response = _json(erp, "put", "sync/employees", people)
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] == 2
+    anna = Employee.objects.select_related("user").get(company=company, number="E100")
+    bob = Employee.objects.select_related("user").get(company=company, number="E200")
+    # What an administrator does in Signoff: invite the logins, give approval rights.
+    for approver in (anna, bob):
+        assert approver.user is not None
+        approver.user.is_active = True
+        approver.user.save(update_fields=["is_active"])
+        Membership.objects.create(
+            company=company, user=approver.user, approves_purchase_invoices=True
+        )
+    publish_workflow(
+        company,
+        step(name="Manager", rules=(named(anna),)),
+        step(name="Controller", rules=(named(bob),)),
+    )
+
+    # 3. The document, with an Idempotency-Key; routing is the worker's job.
+    invoice = json.loads((PAYLOADS / "supplier_invoice_write.json").read_text())
+    key = str(uuid.uuid4())
+    response = _json(
+        erp, "post", "documents/supplier-invoices", invoice, HTTP_IDEMPOTENCY_KEY=key
+    )
+    assert response.status_code == 202, response.content
+    assert response.json()["status"] == "received"
+    document = Document.objects.get(public_id=response.json()["id"])
+    # The same key and body again: the first answer, no second document.
+    again = _json(
+        erp, "post", "documents/supplier-invoices", invoice, HTTP_IDEMPOTENCY_KEY=key
+    )
+    assert again.status_code == 202
+    assert again.json()["id"] == str(document.public_id)
+
+    def status() -> str:
+        return Document.objects.values_list("status", flat=True).get(pk=document.pk)
+
+    _wait_for(
+        "the worker to route the document",
+        lambda: status() == Document.Status.IN_PROGRESS,
+        worker,
+    )
+
+    # 4. Both steps approved; the worker advances the process after each decision.
+    for approver in (anna, bob):
+        _wait_for(
+            f"{approver.name}'s task to become active",
+            lambda approver=approver: Task.objects.filter(
+                document=document, assignee=approver, status=Task.Status.ACTIVE
+            ).exists(),
+            worker,
+        )
+        task = Task.objects.get(
+            document=document, assignee=approver, status=Task.Status.ACTIVE
+        )
+        assert approver.user is not None
+        task_approve(
+            task_id=task.pk,
+            employee=approver,
+            user=approver.user,
+            expected_version=Document.objects.get(pk=document.pk).version,
+        )
+    _wait_for(
+        "the worker to approve the document",
+        lambda: status() == Document.Status.APPROVED,
+        worker,
+    )
+    read = erp.get(f"/api/v1/documents/{document.public_id}")
+    assert read.status_code == 200
+    assert read.json()["status"] == "approved"
+
+    # 5. The push: earlier events go through, the approval's answer is lost once.
+    events = list(OutboxEvent.objects.filter(document=document).order_by("pk"))
+    (approved,) = [e for e in events if e.event_type == OutboxEvent.EventType.APPROVED]
+    before = sum(1 for e in events if e.pk < approved.pk)
+    stand_in.script(*(["ok"] * before), "drop")
+
+    outbox_relay_run(http=FAST, budget_seconds=15)
+
+    waiting = OutboxEvent.objects.get(pk=approved.pk)
+    assert waiting.status == OutboxEvent.Status.PENDING
+    assert waiting.last_error.startswith("connection failed")
+    with time_machine.travel(waiting.next_attempt_at, tick=False):
+        outbox_relay_run(http=FAST, budget_seconds=15)
+
+    webhook_id = str(approved.event_id)
+    deliveries = [r for r in stand_in.received if r.webhook_id == webhook_id]
+    assert len(deliveries) >= 2
+    assert [r.mode for r in deliveries[:2]] == ["drop", "ok"]
+    assert all(r.valid for r in deliveries)
+    assert all(r.payload["type"] == "document.approved" for r in deliveries)
+    assert {r.body for r in deliveries} == {deliveries[0].body}
+    assert deliveries[0].payload["document"]["approvalStatus"] == "ApprovedInApproval"
+    assert deliveries[0].payload["document"]["id"] == str(document.public_id)
+    assert stand_in.applied[webhook_id] == 1
+    assert all(stand_in.applied[e] == 1 for e in stand_in.ids())
+    assert all(r.valid for r in stand_in.received)
+    assert set(
+        OutboxEvent.objects.filter(document=document).values_list("status", flat=True)
+    ) == {OutboxEvent.Status.SENT}
