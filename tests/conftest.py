@@ -7,6 +7,8 @@ there a missing service fails the test instead of skipping it.
 
 import os
 import shutil
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -47,3 +49,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                 f"{reason} — SIGNOFF_REQUIRE_SERVICES=1 forbids skipping", pytrace=False
             )
         pytest.skip(reason)
+
+
+@pytest.fixture
+def worker_log(tmp_path: Path) -> Iterator[Path]:
+    """A real Celery worker on the test database; yields its log file (for failures)."""
+    from tests.celery_worker import running_worker
+
+    with running_worker(tmp_path) as log:
+        yield log

@@ -13,30 +13,23 @@ the event exactly once.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import pytest
 import time_machine
-from django.conf import settings
-from django.db import connection
 from django.test import Client
 
-from approval_site.celery import app
 from documents.models import Document, OutboxEvent, Task
 from documents.services import task_approve
 from erp_sync.clients import ErpCallbackClient
 from erp_sync.services.clients import erp_client_create
 from erp_sync.services.relay import outbox_relay_run
 from orgunits.models import Employee, Membership
+from tests.celery_worker import wait_for
 from tests.erp_sync.erp_stand_in import ErpStandIn, running
 from tests.factories.documents import publish_workflow
 from tests.factories.orgunits import CompanyFactory
@@ -48,84 +41,9 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-#: The longest any wait below may take (seconds).
-WAIT = 30.0
 PAYLOADS = Path(__file__).resolve().parent / "payloads"
 #: Short timeouts: the stand-in answers at once or drops the connection.
 FAST = ErpCallbackClient(connect_timeout=1.0, read_timeout=2.0, total_timeout=5.0)
-
-
-def _database_url() -> str:
-    """The URL of the database this test runs on (the one Django created for tests)."""
-    db = connection.settings_dict
-    password = f":{quote(str(db['PASSWORD']), safe='')}" if db.get("PASSWORD") else ""
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"
-
-
-def _wait_for(what: str, check: Callable[[], bool], log: Path) -> None:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    tail = log.read_text(errors="replace")[-3000:]
-    pytest.fail(f"timed out after {WAIT:.0f} s waiting for {what}; worker log:\n{tail}")
-
-
-@pytest.fixture
-def worker(tmp_path: Path) -> Iterator[Path]:
-    """A `celery worker --pool=solo` on the test database; stopped in any case."""
-    hostname = f"signoff-e2e-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
-    log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": str(settings.CELERY_BROKER_URL),
-        "DJANGO_SETTINGS_MODULE": "approval_site.settings.test",
-    }
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "approval_site",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "--hostname",
-                hostname,
-                "--without-gossip",
-                "--without-mingle",
-                "--purge",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-
-    def answers() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(
-                f"the worker exited with {process.returncode}:\n"
-                + log.read_text(errors="replace")[-3000:]
-            )
-        return bool(app.control.ping(destination=[hostname], timeout=0.5))
-
-    try:
-        _wait_for("the worker to start", answers, log)
-        yield log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -145,7 +63,7 @@ def _json(client: Client, method: str, path: str, body: Any, **extra: Any) -> An
 
 
 def test_an_erp_document_is_approved_through_the_worker_and_pushed_once(
-    worker: Path, stand_in: ErpStandIn
+    worker_log: Path, stand_in: ErpStandIn
 ) -> None:
     company = CompanyFactory(code="e2e", name="E2E AS", currency="NOK")
     credentials = erp_client_create(
@@ -225,20 +143,20 @@ def test_an_erp_document_is_approved_through_the_worker_and_pushed_once(
     def status() -> str:
         return Document.objects.values_list("status", flat=True).get(pk=document.pk)
 
-    _wait_for(
+    wait_for(
         "the worker to route the document",
         lambda: status() == Document.Status.IN_PROGRESS,
-        worker,
+        worker_log,
     )
 
     # 4. Both steps approved; the worker advances the process after each decision.
     for approver in (anna, bob):
-        _wait_for(
+        wait_for(
             f"{approver.name}'s task to become active",
             lambda approver=approver: Task.objects.filter(
                 document=document, assignee=approver, status=Task.Status.ACTIVE
             ).exists(),
-            worker,
+            worker_log,
         )
         task = Task.objects.get(
             document=document, assignee=approver, status=Task.Status.ACTIVE
@@ -250,10 +168,10 @@ def test_an_erp_document_is_approved_through_the_worker_and_pushed_once(
             user=approver.user,
             expected_version=Document.objects.get(pk=document.pk).version,
         )
-    _wait_for(
+    wait_for(
         "the worker to approve the document",
         lambda: status() == Document.Status.APPROVED,
-        worker,
+        worker_log,
     )
     read = erp.get(f"/api/v1/documents/{document.public_id}")
     assert read.status_code == 200
