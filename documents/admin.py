@@ -21,6 +21,7 @@ from documents.models import (
     HistoryEvent,
     Line,
     LineDecision,
+    NotificationSent,
     OutboxEvent,
     Process,
     StepRun,
@@ -190,3 +191,12 @@ class OutboxEventAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "event_type", "company"]
     list_select_related = ["document"]
+
+
+@admin.register(NotificationSent)
+class NotificationSentAdmin(ReadOnlyAdmin):
+    list_display = ["sent_at", "kind", "key", "user", "company"]
+    list_filter = ["kind", "company"]
+    search_fields = ["key", "user__username", "user__email"]
+    list_select_related = ["user", "company"]
+    date_hierarchy = "sent_at"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from celery import Task as CeleryTask
 from celery import shared_task
 
 logger = logging.getLogger(__name__)
@@ -116,3 +117,67 @@ def retry_blocked_documents() -> int:
     for document_id in ids:
         retry_blocked_document.delay(document_id)
     return len(ids)
+
+
+# --- e-mail notifications (documents.notifications) ------------------------------------
+
+#: Retry a failed mail after 1, 2, 4 … minutes, at most 30 (well under half of the
+#: broker's visibility timeout), for about a day.
+_MAIL_MAX_RETRIES = 50
+
+
+def _mail_retry_countdown(retries: int) -> int:
+    return min(60 * 2**retries, 1800)
+
+
+@shared_task(
+    name="documents.send_new_task_emails", bind=True, max_retries=_MAIL_MAX_RETRIES
+)
+def send_new_task_emails(self: CeleryTask, task_ids: list[int]) -> int:
+    """Mail the people of these new tasks; each (task, person) at most once.
+
+    A mail that failed is retried later; those already sent are not sent again.
+    """
+    from documents.notifications.services import new_task_emails_send
+
+    result = new_task_emails_send(task_ids=task_ids)
+    if result.failed:
+        raise self.retry(countdown=_mail_retry_countdown(self.request.retries))
+    return result.sent
+
+
+@shared_task(
+    name="documents.send_daily_reminders", bind=True, max_retries=_MAIL_MAX_RETRIES
+)
+def send_daily_reminders(self: CeleryTask) -> int:
+    """Beat, daily: soon-overdue and overdue tasks, one mail per person."""
+    from documents.notifications.services import daily_reminders_send
+
+    result = daily_reminders_send()
+    if result.failed:
+        raise self.retry(countdown=_mail_retry_countdown(self.request.retries))
+    return result.sent
+
+
+@shared_task(name="documents.send_overviews", bind=True, max_retries=_MAIL_MAX_RETRIES)
+def send_overviews(self: CeleryTask) -> int:
+    """Beat, weekly by default: the overview of open tasks to those who asked."""
+    from documents.notifications.services import overviews_send
+
+    result = overviews_send()
+    if result.failed:
+        raise self.retry(countdown=_mail_retry_countdown(self.request.retries))
+    return result.sent
+
+
+@shared_task(
+    name="documents.send_admin_notices", bind=True, max_retries=_MAIL_MAX_RETRIES
+)
+def send_admin_notices(self: CeleryTask) -> int:
+    """Beat: new blocked documents and tasks, one mail per administrator per run."""
+    from documents.notifications.services import admin_notices_send
+
+    result = admin_notices_send()
+    if result.failed:
+        raise self.retry(countdown=_mail_retry_countdown(self.request.retries))
+    return result.sent

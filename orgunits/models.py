@@ -623,6 +623,15 @@ class UserPreference(TimeStampedModel):
         _("daily reminder of soon overdue and overdue tasks"), default=True
     )
     email_overview = models.BooleanField(_("periodic overview e-mail"), default=False)
+    # The language of the person's e-mails (sent from workers, outside any request);
+    # empty = the site default (LANGUAGE_CODE).
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        default="",
+    )
 
     class Meta:
         constraints = [

@@ -7,6 +7,7 @@ are only ever inserted, apart from the outbox's delivery bookkeeping).
 
 from documents.models.audit import Comment, HistoryEvent, OutboxEvent
 from documents.models.document import Attachment, Document, Line
+from documents.models.notification import NotificationKind, NotificationSent
 from documents.models.process import (
     Decision,
     LineDecision,
@@ -23,6 +24,8 @@ __all__ = [
     "HistoryEvent",
     "Line",
     "LineDecision",
+    "NotificationKind",
+    "NotificationSent",
     "OutboxEvent",
     "Process",
     "StepRun",

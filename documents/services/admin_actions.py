@@ -35,6 +35,7 @@ from documents.choices import (
     TaskStatus,
 )
 from documents.models import Comment, Decision, Document, StepRun, Task
+from documents.notifications.enqueue import new_task_notify_on_commit
 from documents.services import outbox
 from documents.services.calendar import working_days_add
 from documents.services.common import (
@@ -203,6 +204,7 @@ def tasks_reassign(
             },
         )
         created.append(new_task)
+    new_task_notify_on_commit(task_ids=[t.pk for t in created])
     return created
 
 
@@ -803,6 +805,8 @@ def _rights_apply(
             for t in to_unblock
         ),
     )
+    # Unblocked, the task waits for its person again: tell them (once per task).
+    new_task_notify_on_commit(task_ids=[t.pk for t in to_unblock])
     return RightsCheck(
         blocked=tuple(t.pk for t in to_block),
         unblocked=tuple(t.pk for t in to_unblock),

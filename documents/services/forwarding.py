@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from documents.choices import TaskKind, TaskOrigin, TaskStatus
 from documents.models import Task
+from documents.notifications.enqueue import new_task_notify_on_commit
 from documents.services.calendar import working_days_add
 from documents.services.common import (
     HistoryWriter,
@@ -183,4 +184,5 @@ def task_forward(
             text=text,
             history=history,
         )
+    new_task_notify_on_commit(task_ids=[forwarded.pk])
     return forwarded

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from documents.choices import TaskKind, TaskOrigin, TaskStatus
 from documents.models import Task
+from documents.notifications.enqueue import new_task_notify_on_commit
 from documents.services.calendar import working_days_add
 from documents.services.common import (
     HistoryWriter,
@@ -123,6 +124,7 @@ def task_request_review(
         source=f"review requested by {actor}"[:300],
         activated_at=timezone.now(),
     )
+    new_task_notify_on_commit(task_ids=[review.pk])
 
     history = HistoryWriter(
         document,

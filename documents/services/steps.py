@@ -25,6 +25,7 @@ from documents.models import (
     StepRun,
     Task,
 )
+from documents.notifications.enqueue import new_task_notify_on_commit
 from documents.services.calendar import working_days_add
 from documents.services.common import (
     HistoryWriter,
@@ -230,6 +231,7 @@ def _tasks_activate(
             for t in blocked
         ),
     )
+    new_task_notify_on_commit(task_ids=[t.pk for t in activated])
 
 
 def _block_reason(task: Task, rights: dict[int, bool]) -> str:

@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from orgunits import selectors
-from orgunits.models import Company, DocumentType
+from orgunits.models import ApproverRole, Company, DocumentType
 from tests.factories.orgunits import (
     ANY,
     ApproverRoleFactory,
@@ -44,6 +44,9 @@ NOT_COMPANY_SCOPED = {
     "orgunits.company",
     # A login's own settings (soon-overdue days, e-mails), the same in every company.
     "orgunits.userpreference",
+    # What was e-mailed to a login: the daily reminder and the overview gather one
+    # person's tasks from all their companies into one mail, so the company is optional.
+    "documents.notificationsent",
 }
 
 
@@ -112,6 +115,10 @@ def _one_of_everything(company: Company, twin: Twin) -> None:
     SubstitutionFactory(principal=employee, substitute=manager)
 
 
+#: Selectors answering a dict keyed by row ids, with the model of those rows.
+KEYED_BY: dict[str, type[models.Model]] = {"approver_role_usage_by_role": ApproverRole}
+
+
 def _company_selectors() -> list[Callable[..., object]]:
     return [
         function
@@ -150,6 +157,15 @@ def test_company_selector_returns_only_that_companys_rows(
 
     result = selector(**{name: arguments[name] for name in parameters})
 
+    if isinstance(result, dict):
+        # Aggregates keyed by the company's own rows (role id -> counts, say).
+        model = KEYED_BY[selector.__name__]
+        assert result, f"{selector.__name__} found nothing of the company's own rows"
+        owners = set(
+            model.objects.filter(pk__in=result).values_list("company_id", flat=True)
+        )
+        assert owners == {mine.pk}
+        return
     if isinstance(result, models.QuerySet):
         rows = list(result)
     else:
