@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
@@ -242,11 +243,18 @@ def document_history_list(*, document: Document) -> QuerySet[HistoryEvent]:
 _GRACE = timedelta(minutes=1)
 
 
+def reconcile_grace() -> timedelta:
+    """How old unrouted/unadvanced work must be before the reconciler takes it over:
+    the minute of grace by default, SIGNOFF_RECONCILE_GRACE_SECONDS when set."""
+    seconds = getattr(settings, "SIGNOFF_RECONCILE_GRACE_SECONDS", None)
+    return _GRACE if seconds is None else timedelta(seconds=float(seconds))
+
+
 def document_ids_awaiting_routing(
-    *, older_than: timedelta = _GRACE, limit: int = 500
+    *, older_than: timedelta | None = None, limit: int = 500
 ) -> list[int]:
     """Documents received more than `older_than` ago and still not routed."""
-    cutoff = timezone.now() - older_than
+    cutoff = timezone.now() - (older_than or reconcile_grace())
     return list(
         Document.objects.filter(status=DocumentStatus.RECEIVED, received_at__lt=cutoff)
         .order_by("received_at", "pk")
@@ -255,14 +263,14 @@ def document_ids_awaiting_routing(
 
 
 def process_ids_awaiting_advance(
-    *, older_than: timedelta = _GRACE, limit: int = 500
+    *, older_than: timedelta | None = None, limit: int = 500
 ) -> list[int]:
     """Running processes that should have moved on more than `older_than` ago.
 
     Either no step is active (the advance after the last step was lost), or the
     active step has an approval that old and its policy is met.
     """
-    cutoff = timezone.now() - older_than
+    cutoff = timezone.now() - (older_than or reconcile_grace())
     active_step = StepRun.objects.filter(
         process=OuterRef("pk"), status=StepRunStatus.ACTIVE
     )
