@@ -54,6 +54,7 @@ from orgunits.services import (
     substitution_end,
     substitution_set,
 )
+from orgunits.services_combinations import cost_unit_value_problem
 from orgunits.services_company import company_create, validate_currency_code
 
 ROLE_FIELDS = (
@@ -559,21 +560,14 @@ class ApproverRoleAdmin(CompanyScopedAdmin):
 class CostUnitCombinationValueForm(SameCompanyForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        match, unit = cleaned.get("match"), cleaned.get("cost_unit")
-        unit_type = cleaned.get("type")
-        if match == CostUnitCombinationValue.Match.VALUE:
-            if unit is None:
-                self.add_error(
-                    "cost_unit", _("Choose a value, or match Any or (unspecified).")
-                )
-            elif unit_type is not None and unit.type_id != unit_type.pk:
-                self.add_error(
-                    "cost_unit", _("This value belongs to another cost unit type.")
-                )
-        elif match and unit is not None:
-            self.add_error(
-                "cost_unit", _("Leave the value empty for Any and (unspecified).")
-            )
+        # The same rule as the setup pages' combination table.
+        problem = cost_unit_value_problem(
+            match=cleaned.get("match"),
+            cost_unit=cleaned.get("cost_unit"),
+            cost_unit_type=cleaned.get("type"),
+        )
+        if problem is not None:
+            self.add_error("cost_unit", problem)
         return cleaned
 
 
