@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from orgunits.models import (
@@ -92,8 +92,17 @@ _MATCH_RANK = {
 class _Pattern:
     """One combination row laid out in hierarchy order: (match, code) per selected type."""
 
-    row: CostUnitCombination
+    row_id: int
+    approver_id: int
     cells: tuple[tuple[str, str | None], ...]
+    # Compared position by position from the top of the hierarchy: a concrete value
+    # beats "(unspecified)", which beats "Any". Computed once, compared per line.
+    specificity: tuple[int, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "specificity", tuple(_MATCH_RANK[m] for m, _ in self.cells)
+        )
 
     def matches(self, codes: Sequence[str | None]) -> bool:
         lower_must_be_empty = False
@@ -110,14 +119,6 @@ class _Pattern:
                 return False
         return True
 
-    @property
-    def specificity(self) -> tuple[int, ...]:
-        # Compared position by position from the top of the hierarchy: a concrete value
-        # beats "(unspecified)", which beats "Any".
-        return tuple(
-            _MATCH_RANK[CostUnitCombinationValue.Match(m)] for m, _ in self.cells
-        )
-
     def describe(self, type_names: Sequence[str]) -> str:
         parts = []
         for name, (match, code) in zip(type_names, self.cells, strict=True):
@@ -130,24 +131,71 @@ class _Pattern:
         return " + ".join(parts)
 
 
+#: (approver id, assignment row id, readable source) — what a rule found, before checks.
+_Found = tuple[int, int | None, str]
+
+_PERSON_FIELDS = ("id", "company_id", "number", "name", "active", "manager_id")
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """An employee as routing sees them: the columns it reads, not a model instance."""
+
+    pk: int
+    company_id: int
+    number: str
+    name: str
+    active: bool
+    manager_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubstitutionRow:
+    """An active substitution: `pk` is the row the plan records as the reason."""
+
+    pk: int
+    principal_id: int
+    substitute_id: int
+
+
+@dataclass(frozen=True)
+class _ProjectApproverRow:
+    approver_id: int
+    row_id: int
+    task_id: int | None
+    task_code: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class _ProjectRow:
+    pk: int
+    code: str
+    manager_id: int | None
+
+
 class OrgDirectory:
-    """The org-unit assignments of one company that a set of facts can touch, in memory."""
+    """The org-unit assignments of one company that a set of facts can touch, in memory.
+
+    Assignments are indexed by (role, code) when loaded, so each lookup is a dict access
+    whatever the size of the company.
+    """
 
     def __init__(
         self,
         *,
         company_id: int,
         at: datetime,
-        employees: Mapping[int, Employee],
-        employees_by_number: Mapping[str, Employee],
+        employees: Mapping[int, Person],
+        employees_by_number: Mapping[str, Person],
         hierarchy: Sequence[CostUnitType],
         patterns_by_role: Mapping[int, Sequence[_Pattern]],
-        department_rows: Sequence[DepartmentApprover],
-        project_rows: Sequence[ProjectApprover],
-        branch_rows: Sequence[BranchApprover],
-        exception_rows: Sequence[RequesterException],
-        projects: Mapping[str, Project],
-        substitutes: Mapping[int, Sequence[Substitution]],
+        departments: Mapping[tuple[int, str], Sequence[_Found]],
+        project_approvers: Mapping[tuple[int, str], Sequence[_ProjectApproverRow]],
+        branches: Mapping[tuple[int, str], Sequence[_Found]],
+        exceptions: Mapping[tuple[int, str], Sequence[_Found]],
+        projects: Mapping[str, _ProjectRow],
+        substitutes: Mapping[int, Sequence[SubstitutionRow]],
     ) -> None:
         self.company_id = company_id
         self.at = at
@@ -155,10 +203,10 @@ class OrgDirectory:
         self._employees_by_number = employees_by_number
         self._hierarchy = hierarchy
         self._patterns_by_role = patterns_by_role
-        self._department_rows = department_rows
-        self._project_rows = project_rows
-        self._branch_rows = branch_rows
-        self._exception_rows = exception_rows
+        self._departments = departments
+        self._project_approvers = project_approvers
+        self._branches = branches
+        self._exceptions = exceptions
         self._projects = projects
         self._substitutes = substitutes
 
@@ -178,7 +226,9 @@ class OrgDirectory:
 
         At most ten, whatever the number of facts (lines); a query whose codes are all
         absent (no line names a branch, say) is not sent at all. `segment_values` keys
-        are segment ids as ints.
+        are segment ids as ints. Rows come as plain values (`values_list`), not model
+        instances: building hundreds of instances per routed document was most of the
+        time `plan()` spent (see bench/PERF_NOTES.md).
         """
         facts = list(facts)
         moment = at or timezone.now()
@@ -192,72 +242,88 @@ class OrgDirectory:
                 company_id=company_id, routing_position__isnull=False
             ).order_by("routing_position")
         )
-        rows = (
-            CostUnitCombination.objects.filter(company_id=company_id)
-            .prefetch_related(
-                # One query for the values with their units, not one per relation.
-                Prefetch(
-                    "values",
-                    queryset=CostUnitCombinationValue.objects.select_related(
-                        "cost_unit"
-                    ),
-                )
-            )
-            .order_by("id")
-        )
-        patterns_by_role: dict[int, list[_Pattern]] = defaultdict(list)
-        for row in rows:
-            by_type = {v.type_id: v for v in row.values.all()}
-            cells = []
-            for unit_type in hierarchy:
-                value = by_type.get(unit_type.pk)
-                if value is None:
-                    cells.append((CostUnitCombinationValue.Match.ANY.value, None))
-                else:
-                    code = value.cost_unit.code if value.cost_unit else None
-                    cells.append((value.match, code))
-            patterns_by_role[row.role_id].append(_Pattern(row=row, cells=tuple(cells)))
+        patterns_by_role = _load_patterns(company_id, hierarchy, facts)
 
-        department_rows = list(
+        by_department: dict[tuple[int, str], list[_Found]] = defaultdict(list)
+        for pk, role_id, approver_id, code, name in (
             DepartmentApprover.objects.filter(
                 company_id=company_id, department__code__in=departments
-            ).select_related("department")
-        )
-        project_rows = list(
+            )
+            .order_by("pk")
+            .values_list(
+                "pk", "role_id", "approver_id", "department__code", "department__name"
+            )
+        ):
+            by_department[role_id, code].append(
+                (approver_id, pk, f"department {code} {name}")
+            )
+        by_project: dict[tuple[int, str], list[_ProjectApproverRow]] = defaultdict(list)
+        for pk, role_id, approver_id, code, task_id, task_code in (
             ProjectApprover.objects.filter(
                 company_id=company_id, project__code__in=project_codes
-            ).select_related("project", "task")
-        )
-        branch_rows = list(
+            )
+            .order_by("pk")
+            .values_list(
+                "pk", "role_id", "approver_id", "project__code", "task_id", "task__code"
+            )
+        ):
+            task = f" task {task_code}" if task_id is not None else ""
+            by_project[role_id, code].append(
+                _ProjectApproverRow(
+                    approver_id=approver_id,
+                    row_id=pk,
+                    task_id=task_id,
+                    task_code=task_code,
+                    source=f"project {code}{task}",
+                )
+            )
+        by_branch: dict[tuple[int, str], list[_Found]] = defaultdict(list)
+        for pk, role_id, approver_id, code, name in (
             BranchApprover.objects.filter(
                 company_id=company_id, branch__code__in=branches
-            ).select_related("branch")
-        )
-        exception_rows = list(
+            )
+            .order_by("pk")
+            .values_list("pk", "role_id", "approver_id", "branch__code", "branch__name")
+        ):
+            by_branch[role_id, code].append((approver_id, pk, f"branch {code} {name}"))
+        by_requester: dict[tuple[int, str], list[_Found]] = defaultdict(list)
+        for pk, role_id, approver_id, number, name in (
             RequesterException.objects.filter(
                 company_id=company_id, requester__number__in=requesters
-            ).select_related("requester")
-        )
-        projects = {
-            p.code: p
-            for p in Project.objects.filter(
-                company_id=company_id, code__in=project_codes
             )
+            .order_by("pk")
+            .values_list(
+                "pk", "role_id", "approver_id", "requester__number", "requester__name"
+            )
+        ):
+            by_requester[role_id, number].append(
+                (approver_id, pk, f"exception for requester {name}")
+            )
+        projects = {
+            code: _ProjectRow(pk=pk, code=code, manager_id=manager_id)
+            for pk, code, manager_id in Project.objects.filter(
+                company_id=company_id, code__in=project_codes
+            ).values_list("pk", "code", "manager_id")
         }
-        substitutions = list(
-            Substitution.objects.active_at(moment).filter(company_id=company_id)
-        )
+        substitutions = [
+            SubstitutionRow(
+                pk=pk, principal_id=principal_id, substitute_id=substitute_id
+            )
+            for pk, principal_id, substitute_id in Substitution.objects.active_at(
+                moment
+            )
+            .filter(company_id=company_id)
+            .values_list("pk", "principal_id", "substitute_id")
+        ]
 
         wanted_ids = set(extra_employee_ids)
         for pattern_list in patterns_by_role.values():
-            wanted_ids.update(p.row.approver_id for p in pattern_list)
-        for assignment in (
-            *department_rows,
-            *project_rows,
-            *branch_rows,
-            *exception_rows,
-        ):
-            wanted_ids.add(assignment.approver_id)
+            wanted_ids.update(p.approver_id for p in pattern_list)
+        for index in (by_department, by_branch, by_requester):
+            for found in index.values():
+                wanted_ids.update(approver_id for approver_id, _, _ in found)
+        for rows in by_project.values():
+            wanted_ids.update(r.approver_id for r in rows)
         wanted_ids.update(p.manager_id for p in projects.values() if p.manager_id)
         for sub in substitutions:
             wanted_ids.update((sub.principal_id, sub.substitute_id))
@@ -270,16 +336,19 @@ class OrgDirectory:
                 Q(pk__in=wanted_ids)
                 | Q(number__in=requesters | set(extra_employee_numbers))
             )
-            .select_related("manager")
+            .values_list(
+                *_PERSON_FIELDS, *(f"manager__{name}" for name in _PERSON_FIELDS)
+            )
         )
-        employees = {p.pk: p for p in fetched}
-        for person in fetched:
-            manager = person.manager
+        width = len(_PERSON_FIELDS)
+        employees = {row[0]: Person(*row[:width]) for row in fetched}
+        for row in fetched:
+            manager = row[width:]
             # A manager in another company is not ours to route to (DOMAIN §1).
-            if manager is not None and manager.company_id == company_id:
-                employees.setdefault(manager.pk, manager)
+            if manager[0] is not None and manager[1] == company_id:
+                employees.setdefault(manager[0], Person(*manager))
         people = list(employees.values())
-        substitutes: dict[int, list[Substitution]] = defaultdict(list)
+        substitutes: dict[int, list[SubstitutionRow]] = defaultdict(list)
         for sub in substitutions:
             substitutes[sub.principal_id].append(sub)
         return cls(
@@ -289,20 +358,20 @@ class OrgDirectory:
             employees_by_number={p.number: p for p in people},
             hierarchy=hierarchy,
             patterns_by_role=patterns_by_role,
-            department_rows=department_rows,
-            project_rows=project_rows,
-            branch_rows=branch_rows,
-            exception_rows=exception_rows,
+            departments=by_department,
+            project_approvers=by_project,
+            branches=by_branch,
+            exceptions=by_requester,
             projects=projects,
             substitutes=substitutes,
         )
 
     # --- lookups ----------------------------------------------------------------------
 
-    def employee(self, employee_id: int) -> Employee | None:
+    def employee(self, employee_id: int) -> Person | None:
         return self._employees.get(employee_id)
 
-    def employee_by_number(self, number: str) -> Employee | None:
+    def employee_by_number(self, number: str) -> Person | None:
         return self._employees_by_number.get(number)
 
     @property
@@ -334,7 +403,7 @@ class OrgDirectory:
         best = max(p.specificity for p in candidates)
         names = [t.name for t in self._hierarchy]
         found = [
-            (p.row.approver_id, p.row.pk, f"cost-unit combination {p.describe(names)}")
+            (p.approver_id, p.row_id, f"cost-unit combination {p.describe(names)}")
             for p in candidates
             if p.specificity == best
         ]
@@ -345,11 +414,7 @@ class OrgDirectory:
             return exception
         if not facts.department_code:
             return Resolution((), ("The document names no department.",))
-        found = [
-            (r.approver_id, r.pk, f"department {r.department.code} {r.department.name}")
-            for r in self._department_rows
-            if r.role_id == role_id and r.department.code == facts.department_code
-        ]
+        found = self._departments.get((role_id, facts.department_code), ())
         if not found:
             return Resolution(
                 (),
@@ -363,22 +428,12 @@ class OrgDirectory:
             return exception
         if not facts.project_code:
             return Resolution((), ("The document names no project.",))
-        rows = [
-            r
-            for r in self._project_rows
-            if r.role_id == role_id and r.project.code == facts.project_code
+        rows = self._project_approvers.get((role_id, facts.project_code), ())
+        task_rows = [
+            r for r in rows if r.task_id is not None and r.task_code == facts.task_code
         ]
-        task_rows = [r for r in rows if r.task and r.task.code == facts.task_code]
-        chosen = task_rows or [r for r in rows if r.task is None]
-        found = [
-            (
-                r.approver_id,
-                r.pk,
-                f"project {r.project.code}"
-                + (f" task {r.task.code}" if r.task else ""),
-            )
-            for r in chosen
-        ]
+        chosen = task_rows or [r for r in rows if r.task_id is None]
+        found = [(r.approver_id, r.row_id, r.source) for r in chosen]
         if not found:
             return Resolution(
                 (), (f"Project {facts.project_code} has no approver in this role.",)
@@ -390,11 +445,7 @@ class OrgDirectory:
             return exception
         if not facts.branch_code:
             return Resolution((), ("The document names no branch.",))
-        found = [
-            (r.approver_id, r.pk, f"branch {r.branch.code} {r.branch.name}")
-            for r in self._branch_rows
-            if r.role_id == role_id and r.branch.code == facts.branch_code
-        ]
+        found = self._branches.get((role_id, facts.branch_code), ())
         if not found:
             return Resolution(
                 (), (f"Branch {facts.branch_code} has no approver in this role.",)
@@ -443,7 +494,7 @@ class OrgDirectory:
 
     def active_substitutes(
         self, employee_id: int
-    ) -> list[tuple[Substitution, Employee]]:
+    ) -> list[tuple[SubstitutionRow, Person]]:
         """The active substitutes of one approver with their employee rows."""
         result = []
         for sub in self._substitutes.get(employee_id, ()):
@@ -478,12 +529,10 @@ class OrgDirectory:
 
     def _exception_found(
         self, *, role_id: int, requester_number: str | None
-    ) -> list[tuple[int, int | None, str]]:
-        return [
-            (r.approver_id, r.pk, f"exception for requester {r.requester.name}")
-            for r in self._exception_rows
-            if r.role_id == role_id and r.requester.number == requester_number
-        ]
+    ) -> Sequence[_Found]:
+        if requester_number is None:
+            return ()
+        return self._exceptions.get((role_id, requester_number), ())
 
     def _exception_override(
         self, *, role_id: int, facts: OrgFacts
@@ -503,9 +552,7 @@ class OrgDirectory:
             return None
         return self._resolution(Rule.REQUESTER_EXCEPTION, found)
 
-    def _resolution(
-        self, rule: Rule, found: Iterable[tuple[int, int | None, str]]
-    ) -> Resolution:
+    def _resolution(self, rule: Rule, found: Iterable[_Found]) -> Resolution:
         approvers: list[ResolvedApprover] = []
         notes: list[str] = []
         seen: set[int] = set()
@@ -534,3 +581,57 @@ class OrgDirectory:
             )
         approvers.sort(key=lambda a: (a.employee_name, a.employee_id))
         return Resolution(tuple(approvers), tuple(notes))
+
+
+def _load_patterns(
+    company_id: int, hierarchy: Sequence[CostUnitType], facts: Sequence[OrgFacts]
+) -> dict[int, list[_Pattern]]:
+    """The combination rows that could match some of the facts, by role; two queries.
+
+    A row with a concrete value on a routing type matches only facts carrying that code,
+    so rows naming a code no fact carries are left in the database: a company with
+    thousands of combinations loads only the few a document can touch.
+    """
+    patterns_by_role: dict[int, list[_Pattern]] = defaultdict(list)
+    if not hierarchy:
+        return patterns_by_role  # by_cost_units answers without combinations
+    foreign_value = Q()
+    for unit_type in hierarchy:
+        codes = {f.segment_values.get(unit_type.segment_id) for f in facts} - {None, ""}
+        foreign_value |= (
+            Q(type_id=unit_type.pk) & ~Q(cost_unit__code__in=codes)
+            if codes
+            else Q(type_id=unit_type.pk)
+        )
+    rows = list(
+        CostUnitCombination.objects.filter(company_id=company_id)
+        .exclude(
+            Exists(
+                CostUnitCombinationValue.objects.filter(
+                    foreign_value,
+                    combination_id=OuterRef("pk"),
+                    match=CostUnitCombinationValue.Match.VALUE,
+                )
+            )
+        )
+        .order_by("id")
+        .values_list("pk", "role_id", "approver_id")
+    )
+    if not rows:
+        return patterns_by_role
+    type_ids = {t.pk for t in hierarchy}
+    cells_of: dict[int, dict[int, tuple[str, str | None]]] = defaultdict(dict)
+    for combination_id, type_id, match, code in CostUnitCombinationValue.objects.filter(
+        company_id=company_id,
+        combination_id__in=[pk for pk, _, _ in rows],
+        type_id__in=type_ids,
+    ).values_list("combination_id", "type_id", "match", "cost_unit__code"):
+        cells_of[combination_id][type_id] = (match, code)
+    any_cell = (CostUnitCombinationValue.Match.ANY.value, None)
+    for pk, role_id, approver_id in rows:
+        by_type = cells_of.get(pk, {})
+        cells = tuple(by_type.get(t.pk, any_cell) for t in hierarchy)
+        patterns_by_role[role_id].append(
+            _Pattern(row_id=pk, approver_id=approver_id, cells=cells)
+        )
+    return patterns_by_role

@@ -38,14 +38,14 @@ Semantics, step by step:
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from orgunits.models import Employee
-from orgunits.resolver import OrgDirectory, OrgFacts, Resolution
+from orgunits.resolver import OrgDirectory, OrgFacts, Person, Resolution
 from workflows.definition import (
     AMOUNT_CONDITIONS,
     DAY_CONDITIONS,
@@ -198,7 +198,7 @@ def load_directory(facts: RoutingFacts, definition: WorkflowDefinition) -> OrgDi
     numbers = [n for n in (facts.requester_number, facts.initial_approver_number) if n]
     return OrgDirectory.load(
         company_id=facts.company_id,
-        facts=[header, *(_line_facts(header, line.org) for line in facts.lines)],
+        facts=[header, *(org for org, _ in _line_groups(header, facts.lines))],
         extra_employee_ids=sorted(definition.employee_ids()),
         extra_employee_numbers=numbers,
         at=facts.at,
@@ -292,13 +292,15 @@ class _Planner:
         self.definition = definition
         self.directory = directory
         self.header = _header_facts(facts)
-        self.lines = tuple(
-            (line.line_number, _line_facts(self.header, line.org))
-            for line in facts.lines
-        )
-        self.line_numbers = tuple(number for number, _ in self.lines)
+        # Lines that carry the same org facts route the same way: each distinct set of
+        # facts is resolved once, for all its lines (a 200-line invoice typically spreads
+        # over a handful of cost units).
+        self.line_groups = _line_groups(self.header, facts.lines)
+        self.line_numbers = tuple(line.line_number for line in facts.lines)
         number = facts.requester_number
         self.requester = directory.employee_by_number(number) if number else None
+        # (rule kind, role, facts key) -> Resolution: steps repeating a rule reuse it.
+        self._resolved: dict[tuple[str, int | None, _FactsKey], Resolution] = {}
 
     # --- the plan ---------------------------------------------------------------------
 
@@ -339,7 +341,7 @@ class _Planner:
         collected = self._collect(step)
         reasons = [condition_reason]
         blocking = list(collected.errors)
-        line_step = step.line_approval and bool(self.lines)
+        line_step = step.line_approval and bool(self.line_numbers)
         candidates, segregation, segregation_blocks = self._without_requester(
             collected, line_step=line_step
         )
@@ -354,7 +356,8 @@ class _Planner:
                 return self._result(step, StepOutcome.SKIPPED, reasons), []
             blocking.append("no approver found for a mandatory step")
         elif candidates and line_step:
-            unrouted = [n for n in self.line_numbers if not _covers(candidates, n)]
+            covered = {n for c in candidates for n in c.lines}
+            unrouted = [n for n in self.line_numbers if n not in covered]
             if unrouted and step.mandatory:
                 blocking.append(f"no approver for {_lines_text(unrouted)}")
                 reasons += collected.notes
@@ -452,15 +455,25 @@ class _Planner:
     def _collect(self, step: StepDefinition) -> _Collected:
         """The union of the step's rules, before segregation and substitutes."""
         collected = _Collected()
-        line_step = step.line_approval and bool(self.lines)
+        line_step = step.line_approval and bool(self.line_numbers)
+        # Distinct facts in order of first appearance: the first rule and facts to find
+        # a person still name them, and notes keep their order, exactly as line by line.
         if line_step:
             scopes: Sequence[tuple[tuple[int, ...], OrgFacts]] = [
-                ((number,), facts) for number, facts in self.lines
+                (numbers, facts) for facts, numbers in self.line_groups
             ]
         else:
             # Header plus every line, approvers without line numbers: see the module
             # docstring for why a non-line step takes the union.
-            scopes = [((), self.header), *(((), facts) for _, facts in self.lines)]
+            header_key = _facts_key(self.header)
+            scopes = [
+                ((), self.header),
+                *(
+                    ((), facts)
+                    for facts, _ in self.line_groups
+                    if _facts_key(facts) != header_key
+                ),
+            ]
         whole_document = self.line_numbers if line_step else ()
         directory = self.directory
         requester_number = self.facts.requester_number
@@ -494,7 +507,14 @@ class _Planner:
     def _org_unit_rule(
         self, kind: str, role_id: int | None, facts: OrgFacts
     ) -> Resolution:
-        """One org-unit rule over one set of facts (a line, or the header)."""
+        """One org-unit rule over one set of facts (a line, or the header), memoised."""
+        key = (kind, role_id, _facts_key(facts))
+        resolution = self._resolved.get(key)
+        if resolution is None:
+            resolution = self._resolved[key] = self._resolve(kind, role_id, facts)
+        return resolution
+
+    def _resolve(self, kind: str, role_id: int | None, facts: OrgFacts) -> Resolution:
         directory = self.directory
         if kind == StepRuleKind.PROJECT_MANAGER:
             return directory.project_manager(facts=facts)
@@ -550,9 +570,7 @@ class _Planner:
             lines=lines,
         )
 
-    def _named_person(
-        self, person: PersonRef, what: str
-    ) -> tuple[Employee | None, str]:
+    def _named_person(self, person: PersonRef, what: str) -> tuple[Person | None, str]:
         """The employee a definition names, or why they cannot approve."""
         employee = self.directory.employee(person.employee_id)
         if employee is None or employee.company_id != self.facts.company_id:
@@ -672,11 +690,8 @@ class _Planner:
         # Substitutes act on behalf of their principal: they do not add a person.
         principals = [c for c in candidates if c.substitute_for_id is None]
         if line_step:
-            short = [
-                n
-                for n in self.line_numbers
-                if sum(1 for c in principals if n in c.lines) < needed
-            ]
+            per_line = Counter(n for c in principals for n in c.lines)
+            short = [n for n in self.line_numbers if per_line[n] < needed]
             if short:
                 return [f"needs at least {needed} approvers on {_lines_text(short)}"]
             return []
@@ -849,12 +864,46 @@ def _line_facts(header: OrgFacts, line: OrgFacts) -> OrgFacts:
     )
 
 
+#: What makes two sets of org facts route alike (`OrgFacts` holds a dict: unhashable).
+_FactsKey = tuple[object, ...]
+
+
+def _facts_key(facts: OrgFacts) -> _FactsKey:
+    return (
+        facts.requester_number,
+        frozenset(facts.segment_values.items()),
+        facts.department_code,
+        facts.project_code,
+        facts.task_code,
+        facts.branch_code,
+    )
+
+
+def _line_groups(
+    header: OrgFacts, lines: Iterable[RoutingLine]
+) -> list[tuple[OrgFacts, tuple[int, ...]]]:
+    """Each distinct line's facts (header inherited) with its line numbers, in order."""
+    groups: dict[_FactsKey, tuple[OrgFacts, list[int]]] = {}
+    for line in lines:
+        key = _facts_key(line.org)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = (_line_facts(header, line.org), [])
+        group[1].append(line.line_number)
+    # Different raw facts can inherit into the same facts: merge them too, keeping the
+    # order in which each merged key first appears.
+    merged: dict[_FactsKey, tuple[OrgFacts, list[int]]] = {}
+    for facts, numbers in groups.values():
+        key = _facts_key(facts)
+        if key in merged:
+            merged[key][1].extend(numbers)
+        else:
+            merged[key] = (facts, list(numbers))
+    return [(facts, tuple(numbers)) for facts, numbers in merged.values()]
+
+
 def _money(amount: Decimal, currency: str) -> str:
     return f"{amount:.2f} {currency}"
-
-
-def _covers(candidates: Iterable[_Candidate], line_number: int) -> bool:
-    return any(line_number in c.lines for c in candidates)
 
 
 def _lines_text(numbers: Sequence[int]) -> str:
