@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= approval_site.settings.base
 
-.PHONY: run test lint fmt install migrate demo lock clean
+.PHONY: run test lint fmt install migrate demo lock clean bench screenshots
 
 # Python 3.11's venv brings setuptools 65 without `wheel`, which cannot build the
 # editable install of pyproject.toml (it needs setuptools >= 69).
@@ -53,6 +53,22 @@ lint: install
 fmt: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The benchmark suite (bench/README.md): seeds PostgreSQL (1 M documents unless
+# BENCH_ARGS="--quick"), serves with gunicorn + Celery, measures, writes bench/results/.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The browser tests (tests/browser) save each page at desktop and phone width into
+# var/screenshots/; this runs them (failing if Chromium is missing) and refreshes the
+# committed copies in docs/screenshots/.
+screenshots: export DJANGO_SETTINGS_MODULE = approval_site.settings.test
+screenshots: export SIGNOFF_SCREENSHOT_DIR = $(CURDIR)/var/screenshots
+screenshots: install
+	rm -rf var/screenshots
+	SIGNOFF_REQUIRE_SERVICES=1 $(BIN)/python -m pytest tests/browser -q
+	mkdir -p docs/screenshots
+	cp var/screenshots/*.png docs/screenshots/
 
 # Re-pin every dependency after editing pyproject.toml.
 lock: $(BIN)/python
