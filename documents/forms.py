@@ -50,6 +50,17 @@ def _comment_field(*, required: bool, label: str) -> forms.CharField:
 # --- My tasks and My history -----------------------------------------------------------
 
 
+#: My tasks' columns by their sort key, as headers and in the "Sort by" select.
+SORT_LABELS = {
+    "type": _("Type"),
+    "party": _("Supplier or requester"),
+    "description": _("Description"),
+    "company": _("Company"),
+    "amount": _("Amount"),
+    "due": _("Task due date"),
+}
+
+
 class TaskListForm(forms.Form):
     """The query string of My tasks. Invalid values fall back to the defaults."""
 
@@ -67,8 +78,18 @@ class TaskListForm(forms.Form):
             (DueFilter.SOON, _("Soon overdue")),
         ],
     )
-    sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORT_KEYS])
-    dir = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
+    # Also in the form, not only in the column headers: a phone shows the list as
+    # cards without headers, and a select is easier to reach by keyboard.
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[(key, SORT_LABELS[key]) for key in SORT_KEYS],
+    )
+    dir = forms.ChoiceField(
+        label=_("Order"),
+        required=False,
+        choices=[("asc", _("Ascending")), ("desc", _("Descending"))],
+    )
     per_page = forms.TypedChoiceField(
         label=_("Rows per page"),
         required=False,

@@ -13,11 +13,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from documents.choices import TaskKind, TaskOrigin, TaskStatus
-from documents.forms import BulkSelectionForm, TaskListForm
+from documents.forms import SORT_LABELS, BulkSelectionForm, TaskListForm
 from documents.models import Task
 from documents.selectors import task_list_for_user
 from documents.services import tasks_bulk_approve
@@ -37,13 +37,9 @@ from documents.views.lists import (
 )
 
 #: Column headers of the list in display order: (sort key, label).
-COLUMNS = (
-    ("type", gettext_lazy("Type")),
-    ("party", gettext_lazy("Supplier or requester")),
-    ("description", gettext_lazy("Description")),
-    ("company", gettext_lazy("Company")),
-    ("amount", gettext_lazy("Amount")),
-    ("due", gettext_lazy("Task due date")),
+COLUMNS = tuple(
+    (key, SORT_LABELS[key])
+    for key in ("type", "party", "description", "company", "amount", "due")
 )
 
 

@@ -285,6 +285,27 @@ def test_an_unknown_sort_falls_back_to_the_due_date(cast: Cast) -> None:
     assert task_ids(response) == [t.pk for t in tasks]
 
 
+def test_the_filter_form_also_sorts_and_keeps_the_chosen_order(cast: Cast) -> None:
+    """Phones show the list as cards without column headers: the form sorts too."""
+    documents_for_anna(cast, 2)
+
+    body = (
+        login(cast.anna.user)
+        .get(LIST, {"sort": "amount", "dir": "desc"})
+        .content.decode()
+    )
+
+    form = body.split('class="filters card"', 1)[1].split("</form>", 1)[0]
+    assert '<label for="id_sort">Sort by</label>' in form
+    assert '<option value="amount" selected>Amount</option>' in form
+    assert '<option value="due">Task due date</option>' in form
+    assert '<label for="id_dir">Order</label>' in form
+    assert '<option value="desc" selected>Descending</option>' in form
+    # The list reads as cards on a phone: every cell carries its column's name.
+    assert '<table class="list task-list stack">' in body
+    assert 'data-label="Amount"' in body
+
+
 @pytest.mark.parametrize(("sort", "direction"), [("due", "asc"), ("amount", "desc")])
 def test_keyset_pages_follow_each_other_without_overlap(
     cast: Cast, sort: str, direction: str
@@ -345,8 +366,9 @@ def _list_queries(cast: Cast) -> int:
 
 
 #: session, user, memberships (navigation and company filter), preferences,
-#: holidays for "soon overdue", the count, the page of tasks.
-EXPECTED_LIST_QUERIES = 7
+#: holidays for "soon overdue", the person's assignee ids (own employees and
+#: principals: the index the task queries start from), the count, the page of tasks.
+EXPECTED_LIST_QUERIES = 8
 
 
 def test_the_list_reads_the_same_queries_for_one_task_and_forty(
