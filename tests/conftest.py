@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from hypothesis import settings as hypothesis_settings
 
 # CI runs the property tests with fixed examples: a clean clone must give the same verdict
@@ -49,6 +50,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                 f"{reason} — SIGNOFF_REQUIRE_SERVICES=1 forbids skipping", pytrace=False
             )
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def demo_company_for_module(
+    django_db_setup: None, django_db_blocker: pytest.FixtureRequest
+) -> Iterator[object]:
+    """The demo company, loaded once for all tests of a module (it takes seconds).
+
+    It lives in a transaction around the module: each test's own transaction (the
+    `django_db` mark) nests in it as a savepoint, so what a test changes is undone after
+    it, and the module's data is rolled back at the end. Only for modules whose tests
+    use plain `django_db` (not `transaction=True`), and which take the data read-only
+    in memory (the summary's rows are shared).
+    """
+    from orgunits.demo import load_demo_company
+
+    with django_db_blocker.unblock(), transaction.atomic():  # type: ignore[attr-defined]
+        yield load_demo_company()
+        transaction.set_rollback(True)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from orgunits.demo import DemoSummary, load_demo_company
+from orgunits.demo import DemoSummary
 from orgunits.models import (
     ApproverRole,
     Branch,
@@ -57,8 +57,8 @@ ORGUNIT_MODELS: list[type[Model]] = [
 
 
 @pytest.fixture
-def demo() -> DemoSummary:
-    return load_demo_company()
+def demo(demo_company_for_module: DemoSummary, db: None) -> DemoSummary:
+    return demo_company_for_module
 
 
 @pytest.fixture

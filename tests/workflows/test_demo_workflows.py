@@ -37,8 +37,8 @@ TODAY = date(2026, 3, 10)
 
 
 @pytest.fixture
-def summary() -> DemoSummary:
-    return load_demo_company()
+def summary(demo_company_for_module: DemoSummary, db: None) -> DemoSummary:
+    return demo_company_for_module
 
 
 def invoice(
