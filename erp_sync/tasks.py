@@ -11,7 +11,9 @@ from celery import shared_task
 
 @shared_task(name="erp_sync.relay_outbox")
 def relay_outbox() -> dict[str, int]:
-    """Deliver due outbox events to the ERP callbacks (beat: every 10 s).
+    """Deliver due outbox events to the ERP callbacks.
+
+    Sent when an outbox row commits (by name, from documents) and by beat every 10 s.
 
     Overlapping runs are safe: claims skip locked rows and leased events.
     """

@@ -229,6 +229,35 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(minute=17),
     },
 }
+# E-mail notifications (documents.notifications), in CELERY_TIMEZONE. The daily reminder
+# of soon-overdue and overdue tasks, at this hour. https://crontab.guru/#0_6_*_*_*
+SIGNOFF_EMAIL_REMINDER_HOUR = env.int("SIGNOFF_EMAIL_REMINDER_HOUR", default=6)
+# The overview of open tasks: crontab day(s) of week ("mon"; "*" = every day) and hour.
+# https://crontab.guru/#0_7_*_*_mon
+SIGNOFF_EMAIL_OVERVIEW_DAYS = env("SIGNOFF_EMAIL_OVERVIEW_DAYS", default="mon")
+SIGNOFF_EMAIL_OVERVIEW_HOUR = env.int("SIGNOFF_EMAIL_OVERVIEW_HOUR", default=7)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "documents-email-daily-reminder": {
+            "task": "documents.send_daily_reminders",
+            "schedule": crontab(minute=0, hour=SIGNOFF_EMAIL_REMINDER_HOUR),
+        },
+        "documents-email-overview": {
+            "task": "documents.send_overviews",
+            "schedule": crontab(
+                minute=0,
+                hour=SIGNOFF_EMAIL_OVERVIEW_HOUR,
+                day_of_week=SIGNOFF_EMAIL_OVERVIEW_DAYS,
+            ),
+        },
+        # Blocked documents and tasks, batched per administrator; each block once.
+        # https://crontab.guru/#*/15_*_*_*_*
+        "documents-email-admin-notices": {
+            "task": "documents.send_admin_notices",
+            "schedule": crontab(minute="*/15"),
+        },
+    }
+)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 _ = crontab  # used by the schedules other apps add below
 
@@ -297,6 +326,9 @@ DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = env.bool(
 
 # --- Signoff --------------------------------------------------------------------------
 SIGNOFF_DEMO_MODE = env.bool("SIGNOFF_DEMO_MODE", default=False)
+# The public address of this site: e-mails are read outside any request, so their links
+# are built on it (scheme, host and any path prefix; no trailing slash needed).
+SIGNOFF_BASE_URL = env("SIGNOFF_BASE_URL", default="http://127.0.0.1:8000")
 # Where the demo ERP (demo mode only) reaches this server's API, and where its
 # callback receiver is: `make run` serves on 127.0.0.1:8000.
 SIGNOFF_DEMO_ERP_BASE_URL = env(
@@ -313,6 +345,21 @@ SIGNOFF_IDEMPOTENCY_KEY_HOURS = env.float("SIGNOFF_IDEMPOTENCY_KEY_HOURS", defau
 # How long the outbox relay retries an event before marking it dead (hours, from its
 # first attempt); `check --deploy` warns below 24 (ERP_API.md "Outcome push").
 SIGNOFF_PUSH_RETRY_HOURS = env.float("SIGNOFF_PUSH_RETRY_HOURS", default=24)
+# Unset = the relay's built-in values (erp_sync.services.relay): a claim's lease (60 s,
+# longer than one delivery can take), the first backoff step (10 s) and its cap (1 h).
+# The resilience suite sets them to compress an hour of ERP outage into seconds.
+SIGNOFF_PUSH_LEASE_SECONDS = env.float("SIGNOFF_PUSH_LEASE_SECONDS", default=None)
+SIGNOFF_PUSH_BACKOFF_BASE_SECONDS = env.float(
+    "SIGNOFF_PUSH_BACKOFF_BASE_SECONDS", default=None
+)
+SIGNOFF_PUSH_BACKOFF_CAP_SECONDS = env.float(
+    "SIGNOFF_PUSH_BACKOFF_CAP_SECONDS", default=None
+)
+# How old unrouted or unadvanced work must be before the reconciler takes it over
+# (unset = 60 s, leaving the normal on-commit path time to do its job).
+SIGNOFF_RECONCILE_GRACE_SECONDS = env.float(
+    "SIGNOFF_RECONCILE_GRACE_SECONDS", default=None
+)
 
 # --- OAuth2 for ERP clients (client credentials only; RFC 9700 hardening on) ---------
 OAUTH2_PROVIDER = {

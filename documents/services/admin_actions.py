@@ -12,15 +12,17 @@ then tasks (by id).
 
 from __future__ import annotations
 
+import operator
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import reduce
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from core.exceptions import ApplicationError, InvalidTransition
@@ -671,18 +673,14 @@ def tasks_block_for_lost_rights(
     )
 
 
-def _checked_tasks(company_id: int) -> list[Task]:
-    """Active and blocked approval tasks of running processes, with their people."""
-    return list(
-        Task.objects.filter(
-            company_id=company_id,
-            kind=TaskKind.APPROVAL,
-            status__in=REASSIGNABLE_TASK_STATUSES,
-            process__status=ProcessStatus.RUNNING,
-            document__status=DocumentStatus.IN_PROGRESS,
-        )
-        .select_related("assignee", "document")
-        .order_by("pk")
+def _checked_tasks(company_id: int) -> QuerySet[Task]:
+    """Active and blocked approval tasks of running processes."""
+    return Task.objects.filter(
+        company_id=company_id,
+        kind=TaskKind.APPROVAL,
+        status__in=REASSIGNABLE_TASK_STATUSES,
+        process__status=ProcessStatus.RUNNING,
+        document__status=DocumentStatus.IN_PROGRESS,
     )
 
 
@@ -712,18 +710,47 @@ def assignee_block_reason(
 
 
 def _rights_changes_due(company_id: int) -> dict[int, list[int]]:
-    """Task ids whose status no longer fits their assignee, by document id."""
+    """Task ids whose status no longer fits their assignee, by document id.
+
+    Whether a task fits depends only on its assignee, its document type and its status,
+    so those distinct triples are checked, not every task: at 1 M documents a company
+    has 200 k open tasks, and loading them with their documents every minute never
+    finished (bench/PERF_NOTES.md). Only the tasks of triples that changed are read.
+    """
     tasks = _checked_tasks(company_id)
-    rights = _rights_of(tasks, company_id)
-    due: dict[int, list[int]] = {}
-    for task in tasks:
+    triples = list(
+        tasks.order_by()
+        .values_list("assignee_id", "document__document_type", "status")
+        .distinct()
+    )
+    assignees = Employee.objects.in_bulk({assignee_id for assignee_id, _, _ in triples})
+    user_ids = {e.user_id for e in assignees.values() if e.user_id is not None}
+    rights = {
+        m.user_id: m
+        for m in Membership.objects.filter(company_id=company_id, user_id__in=user_ids)
+    }
+    changed: list[Q] = []
+    for assignee_id, document_type, status in triples:
         reason = assignee_block_reason(
-            assignee=task.assignee,
-            document_type=task.document.document_type,
-            rights=rights,
+            assignee=assignees[assignee_id], document_type=document_type, rights=rights
         )
-        if bool(reason) != (task.status == TaskStatus.BLOCKED):
-            due.setdefault(task.document_id, []).append(task.pk)
+        if bool(reason) != (status == TaskStatus.BLOCKED):
+            changed.append(
+                Q(
+                    assignee_id=assignee_id,
+                    document__document_type=document_type,
+                    status=status,
+                )
+            )
+    due: dict[int, list[int]] = {}
+    if not changed:
+        return due
+    for task_id, document_id in (
+        tasks.filter(reduce(operator.or_, changed))
+        .order_by("pk")
+        .values_list("pk", "document_id")
+    ):
+        due.setdefault(document_id, []).append(task_id)
     return due
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -201,14 +202,31 @@ def _refuse_if_open(document: Document) -> None:
         )
 
 
-def _validate(document: Document) -> None:
-    """Field and check-constraint validation (currency, type) as ValidationError.
+#: The `document_currency_iso` check constraint, checked here in Python.
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 
-    The ERP key's uniqueness is left to the database: it was looked up under lock
-    just before, and under a race only the INSERT can decide (see `_create`).
+
+def _validate(document: Document) -> None:
+    """Field validation (types, lengths, the status and type choices) and the
+    currency's format, as ValidationError.
+
+    The check constraints are not validated by `validate_constraints()`: it runs one
+    query in its own savepoint per constraint (12 round trips of a 31-statement
+    submission), and they say nothing the fields' choices, this currency check and
+    our own code (status, version) do not. The database still enforces them. The ERP
+    key's uniqueness is left to the database too: it was looked up under lock just
+    before, and under a race only the INSERT can decide (see `_create`).
     """
     document.full_clean(validate_unique=False, validate_constraints=False)
-    document.validate_constraints(exclude={"erp_reference"})
+    if not _CURRENCY_CODE.fullmatch(document.currency or ""):
+        raise ValidationError(
+            {
+                "currency": ValidationError(
+                    "A currency is a three-letter ISO 4217 code, e.g. EUR.",
+                    code="invalid",
+                )
+            }
+        )
 
 
 def _create(*, key: Mapping[str, Any], header: Mapping[str, Any]) -> Document:
@@ -257,8 +275,12 @@ def _lines_replace(document: Document, lines: Sequence[LineInput]) -> None:
         # earlier process.
         line.edited = False
         line.updated_at = now
+        # The document and its company were checked once above; validating those
+        # foreign keys here would run one existence query per line.
         line.full_clean(
-            exclude=["document"], validate_unique=False, validate_constraints=False
+            exclude=["document", "company"],
+            validate_unique=False,
+            validate_constraints=False,
         )
         (to_update if line.pk else to_create).append(line)
     Line.objects.bulk_create(to_create)

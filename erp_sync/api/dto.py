@@ -82,6 +82,10 @@ def flag(**kwargs: Any) -> serializers.BooleanField:
 
 
 _REF_KEYS = ("number", "id", "departmentId", "code")
+#: Built once: a field per call cost more than the rest of a 5 000-row sync's checks.
+#: They keep no per-call state (no parent, no bound name), so sharing them is safe.
+_CODE_FIELD = serializers.CharField(max_length=30)
+_NAME_FIELD = serializers.CharField(allow_blank=True)
 _REF_NAME_KEYS = ("name", "description")
 
 
@@ -129,10 +133,10 @@ class CodeRefField(serializers.Field):
             data = code
         if isinstance(data, bool) or not isinstance(data, str | int):
             self.fail("invalid")
-        code_text = serializers.CharField(max_length=30).run_validation(str(data))
+        code_text = _CODE_FIELD.run_validation(str(data))
         if not code_text:
             return None
-        name = serializers.CharField(allow_blank=True).run_validation(name)
+        name = _NAME_FIELD.run_validation(name)
         return OrgRef(code=code_text, name=name[:200])
 
     def to_representation(self, value: OrgRef) -> str:

@@ -25,7 +25,9 @@ A periodic task (`erp_sync.relay_outbox`, every 10 s) runs `outbox_relay_run`:
    same `webhook-id`, recorded in the document's history.
 
 Nothing here needs a Celery message per event: whatever committed to the outbox is
-found by the next poll, also when the broker was down at commit time.
+found by the next poll, also when the broker was down at commit time. Each outbox row's
+commit also sends the task at once (`documents.services.outbox`), so a push normally
+leaves within a moment; the poll is the safety net.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from django.utils import timezone
 from core.exceptions import InvalidTransition
 from documents.models import OutboxEvent
 from documents.services.common import SYSTEM_LABEL, HistoryWriter, user_label
+from documents.services.outbox import relay_enqueue_on_commit
 from documents.transitions import is_company_admin
 from erp_sync.clients import TOTAL_TIMEOUT, CallbackResponse, ErpCallbackClient
 from erp_sync.models import DeliveryAttempt, ErpClient
@@ -67,6 +70,9 @@ LEASE = timedelta(seconds=TOTAL_TIMEOUT + 40)
 #: Backoff: 10 s, 20 s, 40 s … up to an hour between attempts, each with jitter.
 BACKOFF_BASE = timedelta(seconds=10)
 BACKOFF_CAP = timedelta(hours=1)
+#: These three are defaults: the settings SIGNOFF_PUSH_LEASE_SECONDS,
+#: SIGNOFF_PUSH_BACKOFF_BASE_SECONDS and SIGNOFF_PUSH_BACKOFF_CAP_SECONDS override them
+#: (the resilience suite compresses an hour of outage into seconds with them).
 #: A Retry-After is honoured up to this long.
 MAX_RETRY_AFTER = timedelta(hours=6)
 #: One run stops claiming after this long or this many events, well inside the task's
@@ -77,6 +83,15 @@ MAX_EVENTS_PER_RUN = 500
 RETRYABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
 
 _random = random.SystemRandom()
+
+
+def _seconds_setting(name: str, default: timedelta) -> timedelta:
+    value = getattr(settings, name, None)
+    return default if value is None else timedelta(seconds=float(value))
+
+
+def lease() -> timedelta:
+    return _seconds_setting("SIGNOFF_PUSH_LEASE_SECONDS", LEASE)
 
 
 class Outcome:
@@ -183,7 +198,7 @@ def outbox_events_claim(
         )
         if ids:
             OutboxEvent.objects.filter(pk__in=ids).update(
-                leased_until=moment + LEASE, updated_at=moment
+                leased_until=moment + lease(), updated_at=moment
             )
     return list(
         OutboxEvent.objects.filter(pk__in=ids)
@@ -269,7 +284,9 @@ def _verdict(response: CallbackResponse, now: datetime) -> _Verdict:
 
 def backoff_delay(attempt_number: int) -> timedelta:
     """Exponential backoff with "equal jitter": between half and all of the step."""
-    step = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** min(attempt_number - 1, 20)))
+    base = _seconds_setting("SIGNOFF_PUSH_BACKOFF_BASE_SECONDS", BACKOFF_BASE)
+    cap = _seconds_setting("SIGNOFF_PUSH_BACKOFF_CAP_SECONDS", BACKOFF_CAP)
+    step = min(cap, base * (2 ** min(attempt_number - 1, 20)))
     seconds = step.total_seconds()
     return timedelta(seconds=seconds / 2 + _random.uniform(0, seconds / 2))
 
@@ -530,4 +547,6 @@ def outbox_event_redeliver(
             "previous_error": previous_error,
         },
     )
+    # Sent now rather than at the next periodic run (the administrator is waiting).
+    relay_enqueue_on_commit()
     return event

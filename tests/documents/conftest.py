@@ -13,6 +13,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from celery import Celery
 from celery import Task as CeleryTask
 
 from documents.models import Document, Process, Task
@@ -138,11 +139,26 @@ def advance(document: Document) -> Process:
 
 
 def sent_tasks(callbacks: Sequence[Callable[[], None]]) -> list[tuple[str, tuple]]:
-    """Run captured on-commit callbacks with Celery's send replaced by a recorder."""
-    with mock.patch.object(CeleryTask, "delay", autospec=True) as delay:
+    """Run captured on-commit callbacks with Celery's sends replaced by a recorder.
+
+    Both ways of sending are recorded, in order: `task.delay(...)` and
+    `app.send_task(name, args)` (tasks of a higher app, sent by name).
+    """
+    sent: list[tuple[str, tuple]] = []
+
+    def delay(task: CeleryTask, *args: Any) -> None:
+        sent.append((task.name, args))
+
+    def send_task(_app: Celery, name: str, args: Sequence[Any] = (), **_: Any) -> None:
+        sent.append((name, tuple(args)))
+
+    with (
+        mock.patch.object(CeleryTask, "delay", autospec=True, side_effect=delay),
+        mock.patch.object(Celery, "send_task", autospec=True, side_effect=send_task),
+    ):
         for callback in callbacks:
             callback()
-    return [(call.args[0].name, call.args[1:]) for call in delay.call_args_list]
+    return sent
 
 
 def approve_and_advance(task: Task, employee: Employee | None = None) -> Process:

@@ -122,11 +122,13 @@ def _facts(company: Company, count: int) -> RoutingFacts:
     )
 
 
-def test_plan_runs_the_same_few_queries_for_1_and_200_lines(
+@pytest.mark.parametrize("few", [1, 20])
+def test_plan_runs_the_same_few_queries_for_few_and_200_lines(
+    few: int,
     django_assert_num_queries: Callable[[int], AbstractContextManager[object]],
 ) -> None:
     company, _, workflow = _org()
-    one, many = _facts(company, 1), _facts(company, 200)
+    one, many = _facts(company, few), _facts(company, 200)
 
     with CaptureQueriesContext(connection) as captured:
         single = plan(one, workflow)

@@ -313,3 +313,36 @@ def test_the_answer_is_stored_with_the_document(api: ErpApi, erp_client: Any) ->
     assert row.response_body == response.json()
     assert row.request_path == "/api/v1/documents/supplier-invoices"
     assert len(row.request_fingerprint) == 64
+
+
+def _invoice_with(lines: int, reference: str) -> dict[str, Any]:
+    body = payload("supplier_invoice_200_lines.json")
+    body["referenceNumber"] = reference
+    body["invoiceLines"] = body["invoiceLines"][:lines]
+    total = sum(Decimal(str(line["costInCurrency"])) for line in body["invoiceLines"])
+    body["detailTotal"] = body["amount"] = float(total)
+    return body
+
+
+def test_the_queries_of_one_submission_do_not_grow_with_its_lines(
+    api: ErpApi,
+) -> None:
+    """Issue 8: lines are written in bulk, so 10 lines cost what 1 line costs."""
+    accepted(api.post("documents/supplier-invoices", _invoice_with(1, "WARM"), key="w"))
+
+    def queries(lines: int) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            document = accepted(
+                api.post(
+                    "documents/supplier-invoices",
+                    _invoice_with(lines, f"Q-{lines}"),
+                    key=str(uuid.uuid4()),
+                )
+            )
+        assert document.lines.count() == lines
+        return len(captured)
+
+    assert queries(10) == queries(1)
