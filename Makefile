@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= approval_site.settings.base
 
-.PHONY: run test lint fmt install migrate demo lock clean bench screenshots
+.PHONY: run test test-resilience lint fmt install migrate demo lock clean bench screenshots
 
 # Python 3.11's venv brings setuptools 65 without `wheel`, which cannot build the
 # editable install of pyproject.toml (it needs setuptools >= 69).
@@ -42,9 +42,23 @@ run: demo
 	@$(BIN)/python manage.py demo_banner --url http://$(HOST):$(PORT)/
 	HOST=$(HOST) PORT=$(PORT) exec $(BIN)/honcho -f Procfile.dev start
 
+# In parallel, one test process per core (pytest-xdist); each has its own test database
+# and Celery queue (approval_site/settings/test.py). TEST_PROCESSES=0 runs in one process.
+TEST_PROCESSES ?= auto
 test: export DJANGO_SETTINGS_MODULE = approval_site.settings.test
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
+
+# The resilience suite (tests/resilience, README "Resilience"): it starts its own
+# PostgreSQL cluster (initdb from PG_BIN), Redis, gunicorn, Celery worker and beat on
+# 127.0.0.1, injects faults by PID and checks INV-1..6; numbers go to
+# var/resilience/report.json. A run takes 5-7 minutes; bounded: SIGINT after 10 minutes
+# (the fixtures then stop every process), SIGKILL 60 s later.
+test-resilience: export DJANGO_SETTINGS_MODULE = approval_site.settings.test
+test-resilience: export SIGNOFF_RESILIENCE = 1
+test-resilience: export SIGNOFF_PG_BIN ?= /usr/lib/postgresql/15/bin
+test-resilience: install
+	timeout --signal=INT --kill-after=60 600 $(BIN)/python -m pytest tests/resilience -q -p no:xdist $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
