@@ -190,7 +190,19 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Redis redelivers an unacknowledged task after this long; no code may schedule a
     # countdown longer than half of it (backoff lives in the database instead).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        # A reset or silently dropped connection must surface as an error the consumer
+        # reconnects from, not a read that blocks forever (celery/celery#10205,
+        # celery/kombu#2590; tests/resilience scenario 24, the partition).
+        "socket_timeout": 15,
+        "socket_connect_timeout": 5,
+        "socket_keepalive": True,
+        "retry_on_timeout": True,
+        "health_check_interval": 10,
+    }
+# Keep trying to reach the broker for as long as it is gone (default: give up after 100).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
