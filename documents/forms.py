@@ -17,6 +17,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import LongSelect
 from documents.models import Document, Line
 from documents.services.common import COMMENT_MAX_LENGTH
 from documents.services.editing import HEADER_FIELDS, LINE_FIELDS
@@ -251,6 +252,8 @@ class ReviewForm(ActionForm):
 
 
 class _PersonChoiceField(forms.ModelChoiceField):
+    widget = LongSelect
+
     def label_from_instance(self, obj: Employee) -> str:
         # Same-name people are told apart by e-mail (VISMA_RULES §1.10).
         return f"{obj.name} ({obj.email})" if obj.email else obj.name

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import LongSelect
 from documents.choices import DocumentStatus, ProcessStatus
 from documents.selectors import TaskOverviewFilter
 from documents.selectors_admin import (
@@ -313,7 +314,7 @@ class ReassignForm(forms.Form):
     """Tasks picked in the overview ("id:document version"), the new approver, why."""
 
     to_employee = forms.ModelChoiceField(
-        label=_("New approver"), queryset=Employee.objects.none()
+        label=_("New approver"), queryset=Employee.objects.none(), widget=LongSelect
     )
     comment = _comment(required=True, label=_("Comment (required)"))
 

@@ -129,6 +129,9 @@ def task_list_for_user(
             "step_run",
             "process",
         )
+        # Lists never show the ERP's original payload or the routing plan and reasons;
+        # at 50 rows their JSON was most of the time spent building the rows.
+        .defer("document__raw_payload", "process__plan", "step_run__reasons")
         .order_by("due_date", "pk")
     )
 
