@@ -71,6 +71,8 @@ fmt: install
 # The benchmark suite (bench/README.md): seeds PostgreSQL (1 M documents unless
 # BENCH_ARGS="--quick"), serves with gunicorn + Celery, measures, writes bench/results/.
 bench: install
+	@command -v wrk >/dev/null || { echo "bench: installing Debian's wrk"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq wrk >/dev/null; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # The browser tests (tests/browser) save each page at desktop and phone width into
