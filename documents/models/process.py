@@ -57,10 +57,28 @@ class Process(CompanyScopedModel):
     plan = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Set (in the decision's transaction) when an approval may have completed the
+    # active step; cleared by the advance that looked at it. The reconciler advances
+    # processes whose mark outlived its grace: a lost `advance_process` message.
+    advance_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["document", "number"]
         verbose_name_plural = "processes"
+        indexes = [
+            # The reconciler's two reads: due advances, and running processes that
+            # lost their active step. Both small, whatever the number of documents.
+            models.Index(
+                fields=["advance_due_at"],
+                condition=Q(advance_due_at__isnull=False),
+                name="process_advance_due",
+            ),
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(status="running"),
+                name="process_running_updated",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["document", "number"], name="process_number_unique"

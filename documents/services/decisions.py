@@ -25,13 +25,11 @@ from documents.services.common import (
     comment_post,
     document_state_save,
     employee_label,
-    enqueue_on_commit,
     task_guard,
     task_lock,
     version_check,
 )
-from documents.services.processes import process_close
-from documents.tasks import advance_process as advance_process_task
+from documents.services.processes import process_advance_request, process_close
 from documents.transitions import (
     APPROVE,
     REJECT,
@@ -227,7 +225,7 @@ def task_approve(
     )
     # On commit only: the advance must see this decision, and must not run at all if
     # this transaction rolls back.
-    enqueue_on_commit(advance_process_task, locked.process.pk)
+    process_advance_request(process_id=locked.process.pk)
     return locked.task
 
 

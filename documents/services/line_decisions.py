@@ -21,7 +21,6 @@ from documents.services.common import (
     comment_clean,
     comment_post,
     employee_label,
-    enqueue_on_commit,
     task_guard,
     task_lock,
     version_check,
@@ -33,7 +32,7 @@ from documents.services.decisions import (
     line_decisions_write,
     on_behalf_of_for,
 )
-from documents.tasks import advance_process as advance_process_task
+from documents.services.processes import process_advance_request
 from documents.transitions import DECIDE_LINES
 from orgunits.models import Employee
 
@@ -169,5 +168,5 @@ def task_decide_lines(
             )
     # Even with lines of this task left, the step may be complete: another approver
     # may have approved those lines. The advance decides, after commit.
-    enqueue_on_commit(advance_process_task, locked.process.pk)
+    process_advance_request(process_id=locked.process.pk)
     return task

@@ -26,6 +26,7 @@ from documents.services.common import (
     HistoryWriter,
     document_lock,
     document_state_save,
+    enqueue_on_commit,
     open_tasks_lock,
     process_lock,
 )
@@ -36,6 +37,7 @@ from documents.services.steps import (
     tasks_cancel,
 )
 from documents.step_state import step_evaluate
+from documents.tasks import advance_process as advance_process_task
 from documents.transitions import ensure_transition
 
 
@@ -54,6 +56,11 @@ def process_advance(*, process_id: int, today: date | None = None) -> Process:
     # Lock order document → process → tasks, as every writer does.
     document = document_lock(document_id)
     process = process_lock(process_id)
+    if process.advance_due_at is not None:
+        # This run sees every decision committed before it (the document lock orders
+        # it after them), so whatever it decides answers the mark.
+        Process.objects.filter(pk=process.pk).update(advance_due_at=None)
+        process.advance_due_at = None
     # The guard is after the lock: a concurrent advance or cancel has finished by now.
     if process.status != ProcessStatus.RUNNING:
         return process
@@ -78,6 +85,20 @@ def process_advance(*, process_id: int, today: date | None = None) -> Process:
     # decision on a step that moved on is refused by its task's status instead.
     document_state_save(document, "status", "blocked_reason")
     return process
+
+
+def process_advance_request(*, process_id: int) -> None:
+    """Ask for `process_advance` after this transaction commits, durably.
+
+    The mark is written in the caller's transaction (the first mark stays, so the
+    reconciler's grace counts from the oldest unanswered request); the message is
+    sent on commit. If the message is lost, `process_ids_awaiting_advance` finds the
+    mark once its grace is over.
+    """
+    Process.objects.filter(pk=process_id, advance_due_at__isnull=True).update(
+        advance_due_at=timezone.now()
+    )
+    enqueue_on_commit(advance_process_task, process_id)
 
 
 def process_continue(

@@ -11,7 +11,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from documents import tasks
-from documents.models import Document, Process
+from documents.choices import StepRunStatus, TaskStatus
+from documents.models import Document, Process, StepRun, Task
+from documents.selectors import process_ids_awaiting_advance
 from tests.documents.conftest import (
     active_tasks,
     approve,
@@ -81,19 +83,69 @@ def test_reconcile_advances_processes_whose_advance_message_was_lost(company) ->
     )
     waiting = received_and_routed(company, reference="WAITING")
     stuck = received_and_routed(company, reference="STUCK")
+    untouched = received_and_routed(company, reference="UNTOUCHED")
     with time_machine.travel(timezone.now() - timedelta(minutes=5)):
-        # One of two approvals: the step still waits, nothing to do.
+        # The advance messages of these approvals were never delivered (in a test
+        # transaction on_commit never runs): one of two approvals, and both.
         approve(active_tasks(waiting)[0])
         for task in active_tasks(stuck):
             approve(task)
+    waiting_id, stuck_id = (
+        Process.objects.get(document=d).pk for d in (waiting, stuck)
+    )
 
     with mock.patch.object(tasks.advance_process, "delay") as advance_delay:
         result = tasks.reconcile_documents()
 
-    advance_delay.assert_called_once_with(Process.objects.get(document=stuck).pk)
-    assert result == {"route": 0, "advance": 1}
-    tasks.advance_process(Process.objects.get(document=stuck).pk)
+    # Both asked for an advance nobody answered; the advance decides what it means.
+    queued = sorted(call.args[0] for call in advance_delay.call_args_list)
+    assert queued == sorted([waiting_id, stuck_id])
+    assert result == {"route": 0, "advance": 2}
+    tasks.advance_process(stuck_id)
+    tasks.advance_process(waiting_id)
     assert current(stuck).status == Document.Status.APPROVED
+    assert current(waiting).status == Document.Status.IN_PROGRESS
+    assert current(untouched).status == Document.Status.IN_PROGRESS
+
+    # Answered: the waiting step is not queued again every minute.
+    with mock.patch.object(tasks.advance_process, "delay") as advance_delay:
+        assert tasks.reconcile_documents() == {"route": 0, "advance": 0}
+    advance_delay.assert_not_called()
+
+
+def test_reconcile_advances_a_running_process_left_without_an_active_step(
+    company,
+) -> None:
+    anna = person(company, "Anna")
+    publish_workflow(company, step(rules=(named(anna),)))
+    with time_machine.travel(timezone.now() - timedelta(minutes=5)):
+        document = received_and_routed(company)
+        process = Process.objects.get(document=document)
+        # As if the advance after the last step had been lost mid-way.
+        StepRun.objects.filter(process=process).update(status=StepRunStatus.COMPLETED)
+        Task.objects.filter(process=process).update(status=TaskStatus.CANCELLED)
+
+    with mock.patch.object(tasks.advance_process, "delay") as advance_delay:
+        tasks.reconcile_documents()
+
+    advance_delay.assert_called_once_with(process.pk)
+    tasks.advance_process(process.pk)
+    assert current(document).status == Document.Status.APPROVED
+
+
+def test_finding_due_advances_takes_two_queries_whatever_their_number(
+    company, django_assert_num_queries
+) -> None:
+    anna = person(company, "Anna")
+    publish_workflow(company, step(rules=(named(anna),)))
+    with time_machine.travel(timezone.now() - timedelta(minutes=5)):
+        for number in range(3):
+            approve(
+                active_tasks(received_and_routed(company, reference=f"D{number}"))[0]
+            )
+
+    with django_assert_num_queries(2):
+        assert len(process_ids_awaiting_advance()) == 3
 
 
 def test_a_recent_approval_is_left_to_the_normal_path(company) -> None:
