@@ -142,8 +142,12 @@ def task_page_for_user(
     `soon_until` is the last "soon overdue" due date per company (the person's own
     number of working days). A cursor that does not parse starts at the first page.
     """
-    tasks = task_list_for_user(user=user, company=query.company).select_related(
-        "document__requester"
+    # Only the joins the rows show: the selector's step and process joins cost
+    # PostgreSQL's planner more than the rows at 1 M documents (bench/PERF_NOTES.md).
+    tasks = (
+        task_list_for_user(user=user, company=query.company)
+        .select_related(None)
+        .select_related("company", "assignee", "document__requester")
     )
     if query.document_type:
         tasks = tasks.filter(document__document_type=query.document_type)

@@ -341,3 +341,22 @@ def test_the_document_model_is_untouched_by_reading(cast: Cast) -> None:
     login(cast.anna.user).get(page_url(task))
 
     assert Document.objects.values().get(pk=task.document_id) == before
+
+
+def test_the_forward_picker_lists_colleagues_by_name_and_e_mail(cast: Cast) -> None:
+    """The person pickers are built from three columns (`_PersonChoices`): labels,
+    values and escaping must still be what a ModelChoiceField would render."""
+    cast.bob.name = "Bob <b>Builder</b>"
+    cast.bob.save(update_fields=["name"])
+    task = cast.task(cast.document())
+
+    body = html(login(cast.anna.user).get(page_url(task)))
+
+    picker = body.split('name="to_employee"', 1)[1].split("</select>", 1)[0]
+    assert (
+        f'<option value="{cast.bob.pk}">Bob &lt;b&gt;Builder&lt;/b&gt; '
+        f"({cast.bob.email})</option>" in picker
+    )
+    assert f'value="{cast.carl.pk}"' in picker
+    assert f'value="{cast.anna.pk}"' not in picker  # not to oneself
+    assert '<option value="" selected>' in picker  # nothing chosen until they pick
