@@ -277,31 +277,42 @@ def document_ids_awaiting_routing(
 def process_ids_awaiting_advance(
     *, older_than: timedelta | None = None, limit: int = 500
 ) -> list[int]:
-    """Running processes that should have moved on more than `older_than` ago.
+    """Running processes whose requested advance never ran, oldest request first.
 
-    Either an approval asked for an advance that never ran (`advance_due_at`, set in
-    the approval's transaction and cleared by the advance), or no step is active (the
-    advance after the last step was lost). Both reads use partial indexes, so the
-    reconciler's minute costs the same at 1 M documents as at 100; whether the step
-    is complete is left to `process_advance`, which answers the mark either way.
+    An approval marks its process (`advance_due_at`) in its own transaction and the
+    advance clears the mark, so a lost `advance_process` message leaves a mark older
+    than the grace. One read of a partial index: the reconciler's minute costs the same
+    at 1 M documents as at 100. Whether the step is complete is left to
+    `process_advance`, which answers the mark either way.
     """
     cutoff = timezone.now() - (older_than or reconcile_grace())
-    running = Process.objects.filter(status=ProcessStatus.RUNNING)
-    marked = running.filter(advance_due_at__lt=cutoff).order_by("advance_due_at")
-    stepless = (
-        running.filter(updated_at__lt=cutoff)
-        .filter(
-            ~Exists(
-                StepRun.objects.filter(
-                    process=OuterRef("pk"), status=StepRunStatus.ACTIVE
-                )
-            )
-        )
-        .order_by("updated_at")
+    return list(
+        Process.objects.filter(status=ProcessStatus.RUNNING, advance_due_at__lt=cutoff)
+        .order_by("advance_due_at")
+        .values_list("pk", flat=True)[:limit]
     )
-    due = list(marked.values_list("pk", flat=True)[:limit])
-    due += stepless.exclude(pk__in=due).values_list("pk", flat=True)[: limit - len(due)]
-    return due
+
+
+def process_ids_without_active_step(
+    *, older_than: timedelta | None = None, limit: int = 1000
+) -> list[int]:
+    """Running processes with no active step, untouched for longer than the grace.
+
+    No committed transaction should leave one (routing, advancing and recalculation
+    activate the next step or finish in the same transaction), so this is a sweep for
+    what a defect might strand, not the path of a lost message. It reads every running
+    process (about a second at 1 M documents), hence nightly, not every minute.
+    """
+    cutoff = timezone.now() - (older_than or reconcile_grace())
+    with_active_step = StepRun.objects.filter(status=StepRunStatus.ACTIVE).values(
+        "process_id"
+    )
+    return list(
+        Process.objects.filter(status=ProcessStatus.RUNNING, updated_at__lt=cutoff)
+        .exclude(pk__in=with_active_step)
+        .order_by()
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def document_ids_blocked(*, limit: int = 1000) -> list[int]:

@@ -56,8 +56,7 @@ def reconcile_documents() -> dict[str, int]:
     """Re-derive due work from the database, so a lost message never strands anything.
 
     Documents received more than a minute ago but not routed are routed; running
-    processes whose active step is complete (or that have no active step) are
-    advanced. The minute of grace leaves the normal on-commit path to do its job.
+    processes whose requested advance never ran are advanced. The minute of grace leaves the normal on-commit path to do its job.
     Then the tasks of assignees who lost (or regained) the right to decide are
     blocked (or unblocked), so administrators see them within a minute.
     """
@@ -106,6 +105,23 @@ def check_task_rights() -> tuple[int, int]:
             "check_task_rights: %s tasks blocked, %s unblocked", blocked, unblocked
         )
     return blocked, unblocked
+
+
+@shared_task(name="documents.advance_stranded_processes")
+def advance_stranded_processes() -> int:
+    """Nightly: advance running processes left without an active step (a sweep for
+    defects; a lost message is the minute reconciler's job)."""
+    from documents.selectors import process_ids_without_active_step
+
+    ids = process_ids_without_active_step()
+    for process_id in ids:
+        advance_process.delay(process_id)
+    if ids:
+        logger.warning(
+            "advance_stranded_processes: %s running processes had no active step",
+            len(ids),
+        )
+    return len(ids)
 
 
 @shared_task(name="documents.retry_blocked_documents")

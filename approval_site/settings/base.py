@@ -229,6 +229,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "documents.retry_blocked_documents",
         "schedule": crontab(minute=30, hour=2),
     },
+    # Nightly sweep for running processes without an active step (never expected).
+    # https://crontab.guru/#45_2_*_*_*
+    "documents-advance-stranded": {
+        "task": "documents.advance_stranded_processes",
+        "schedule": crontab(minute=45, hour=2),
+    },
     # Relays due outbox events to the ERP callbacks (every 10 s; finer than cron).
     "erp-sync-relay-outbox": {
         "task": "erp_sync.relay_outbox",

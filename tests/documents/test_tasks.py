@@ -113,7 +113,7 @@ def test_reconcile_advances_processes_whose_advance_message_was_lost(company) ->
     advance_delay.assert_not_called()
 
 
-def test_reconcile_advances_a_running_process_left_without_an_active_step(
+def test_the_nightly_sweep_advances_a_running_process_left_without_an_active_step(
     company,
 ) -> None:
     anna = person(company, "Anna")
@@ -126,14 +126,16 @@ def test_reconcile_advances_a_running_process_left_without_an_active_step(
         Task.objects.filter(process=process).update(status=TaskStatus.CANCELLED)
 
     with mock.patch.object(tasks.advance_process, "delay") as advance_delay:
-        tasks.reconcile_documents()
+        assert tasks.reconcile_documents() == {"route": 0, "advance": 0}
+        advance_delay.assert_not_called()  # not the minute's job: no lost message
+        assert tasks.advance_stranded_processes() == 1
 
     advance_delay.assert_called_once_with(process.pk)
     tasks.advance_process(process.pk)
     assert current(document).status == Document.Status.APPROVED
 
 
-def test_finding_due_advances_takes_two_queries_whatever_their_number(
+def test_finding_due_advances_takes_one_query_whatever_their_number(
     company, django_assert_num_queries
 ) -> None:
     anna = person(company, "Anna")
@@ -144,7 +146,7 @@ def test_finding_due_advances_takes_two_queries_whatever_their_number(
                 active_tasks(received_and_routed(company, reference=f"D{number}"))[0]
             )
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         assert len(process_ids_awaiting_advance()) == 3
 
 
@@ -180,5 +182,7 @@ def test_periodic_tasks_are_scheduled() -> None:
     }
     every_minute = schedule["documents.reconcile_documents"]
     nightly = schedule["documents.retry_blocked_documents"]
+    sweep = schedule["documents.advance_stranded_processes"]
     assert every_minute._orig_minute == "*"
     assert (nightly._orig_hour, nightly._orig_minute) == (2, 30)
+    assert (sweep._orig_hour, sweep._orig_minute) == (2, 45)
