@@ -48,6 +48,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="DJANGO_LOG_LEVEL of the served app (INFO logs a line per request)",
     )
     parser.add_argument(
+        "--update-readme",
+        action="store_true",
+        help="put the table into README.md between its bench-table markers",
+    )
+    parser.add_argument(
         "--skip",
         action="append",
         default=[],
@@ -188,7 +193,21 @@ def main(argv: list[str] | None = None) -> int:
     json_path, md_path = report.write(meta=meta, results=results)
     print(md_path.read_text())
     report.say(f"written: {json_path.relative_to(ROOT)}, {md_path.relative_to(ROOT)}")
+    if args.update_readme:
+        _readme_table_replace(md_path.read_text())
+        report.say("README.md: Performance table replaced")
     return 0
+
+
+def _readme_table_replace(table: str) -> None:
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- bench-table -->\n", "<!-- /bench-table -->"
+    head, _, rest = text.partition(start)
+    _, found, tail = rest.partition(end)
+    if not found:
+        raise SystemExit("README.md has no bench-table markers")
+    readme.write_text(f"{head}{start}{table.rstrip()}\n{end}{tail}")
 
 
 def _git_commit() -> str:
