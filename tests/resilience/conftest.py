@@ -135,6 +135,10 @@ class Stack:
 
         settings.CELERY_BROKER_URL = self.broker_url
         app.conf.broker_url = self.broker_url
+        # Celery prefers the CELERY_BROKER_URL environment variable to its configuration
+        # (celery.app.utils.Settings.broker_url): under .ci/run, which sets it, pings and
+        # the approvers' messages would otherwise go to the machine's Redis.
+        os.environ["CELERY_BROKER_URL"] = self.broker_url
         app.conf.broker_transport_options = {"visibility_timeout": 3600}
         settings.SIGNOFF_RECONCILE_GRACE_SECONDS = RECONCILE_GRACE_SECONDS
 
