@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -24,6 +24,9 @@ from bench.seed import (
     controller_username,
 )
 
+if TYPE_CHECKING:
+    from erp_sync.services.clients import ErpClientCredentials
+
 REFERENCE_COMPANY = "benchref"
 
 
@@ -34,6 +37,22 @@ class Prepared:
     approvers: int
     departments: int
     signing_secret: str
+
+
+def _access_token(base_url: str, credentials: ErpClientCredentials) -> str:
+    """A bearer token for an ERP client, through the real OAuth2 endpoint."""
+    answer = requests.post(
+        f"{base_url}/api/v1/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": credentials.client_id,
+            "client_secret": credentials.client_secret,
+        },
+        timeout=30,
+    )
+    answer.raise_for_status()
+    token: str = answer.json()["access_token"]
+    return token
 
 
 def prepare(*, base_url: str, receiver: ErpReceiver) -> Prepared:
@@ -52,19 +71,9 @@ def prepare(*, base_url: str, receiver: ErpReceiver) -> Prepared:
         callback_url=receiver.url,
     )
     receiver.secret = credentials.signing_secret
-    answer = requests.post(
-        f"{base_url}/api/v1/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": credentials.client_id,
-            "client_secret": credentials.client_secret,
-        },
-        timeout=30,
-    )
-    answer.raise_for_status()
     return Prepared(
         base_url=base_url,
-        token=answer.json()["access_token"],
+        token=_access_token(base_url, credentials),
         approvers=CostUnit.objects.filter(company=company, type__segment_id=2).count(),
         departments=Department.objects.filter(company=company).count(),
         signing_secret=credentials.signing_secret,
@@ -444,16 +453,7 @@ def sync_seconds(*, base_url: str, run: str) -> dict[str, float]:
     credentials = erp_client_create(
         company=company, name="Bench sync", callback_url="http://127.0.0.1:9/unused"
     )
-    token = requests.post(
-        f"{base_url}/api/v1/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": credentials.client_id,
-            "client_secret": credentials.client_secret,
-        },
-        timeout=30,
-    ).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {_access_token(base_url, credentials)}"}
     timings = {}
     for name, body in (
         ("subaccounts", sync_subaccounts()),

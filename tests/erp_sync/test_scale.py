@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from bench.payloads import sync_employees, sync_subaccounts
 from orgunits.models import Company, CostUnit, Employee, Subaccount
 from tests.erp_sync.conftest import ErpApi
 
@@ -23,53 +24,6 @@ SUBACCOUNTS = 10_000
 EMPLOYEES = 5_000
 #: Far below one query per row on either database (SQLite inserts ~100 rows a statement).
 MAX_QUERIES_PER_REQUEST = 300
-
-
-def subaccounts() -> list[dict[str, Any]]:
-    return [
-        {
-            "subaccountNumber": f"D{d:02d}-C{c:03d}",
-            "subaccountId": d * 100 + c,
-            "description": f"Department {d} / centre {c}",
-            "active": True,
-            "segments": [
-                {
-                    "segmentId": 1,
-                    "segmentDescription": "Department",
-                    "segmentValue": f"D{d:02d}",
-                    "segmentValueDescription": f"Department {d}",
-                },
-                {
-                    "segmentId": 2,
-                    "segmentDescription": "Cost centre",
-                    "segmentValue": f"C{c:03d}",
-                    "segmentValueDescription": f"Centre {c}",
-                },
-            ],
-        }
-        for d in range(100)
-        for c in range(100)
-    ]
-
-
-def employees() -> list[dict[str, Any]]:
-    return [
-        {
-            "employeeId": i,
-            "employeeNumber": f"E{i:05d}",
-            "employeeName": f"Person {i}",
-            "employeeLogin": f"person{i}@example.com",
-            "status": "Active",
-            "department": f"DEP{i % 50}",
-            "branch": {"number": str(i % 5), "name": f"Branch {i % 5}"},
-            "contact": {
-                "firstName": "Person",
-                "lastName": str(i),
-                "email": f"person{i}@example.com",
-            },
-        }
-        for i in range(EMPLOYEES)
-    ]
 
 
 def timed_put(
@@ -86,7 +40,9 @@ def timed_put(
 def test_ten_thousand_subaccounts_and_five_thousand_employees(
     api: ErpApi, company: Company, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sub_body, emp_body = subaccounts(), employees()
+    # The same payloads `make bench` times (bench/payloads.py).
+    sub_body = sync_subaccounts(SUBACCOUNTS)
+    emp_body = sync_employees(run="test", count=EMPLOYEES)
 
     sub_counts, sub_queries, sub_seconds = timed_put(api, "sync/subaccounts", sub_body)
     emp_counts, emp_queries, emp_seconds = timed_put(api, "sync/employees", emp_body)
