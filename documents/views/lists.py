@@ -143,11 +143,14 @@ def task_page_for_user(
     number of working days). A cursor that does not parse starts at the first page.
     """
     # Only the joins the rows show: the selector's step and process joins cost
-    # PostgreSQL's planner more than the rows at 1 M documents (bench/PERF_NOTES.md).
+    # PostgreSQL's planner more than the rows at 1 M documents, and a join to the few
+    # companies made it loop over the user's tasks once per company (bench/PERF_NOTES.md);
+    # the companies come in one small query instead.
     tasks = (
         task_list_for_user(user=user, company=query.company)
         .select_related(None)
-        .select_related("company", "assignee", "document__requester")
+        .select_related("assignee", "document__requester")
+        .prefetch_related("company")
     )
     if query.document_type:
         tasks = tasks.filter(document__document_type=query.document_type)

@@ -94,6 +94,31 @@ def test_task_list_shows_own_tasks_across_companies_and_substituted_ones(
     }
 
 
+def test_task_list_leaves_out_the_tasks_of_a_deactivated_company(company) -> None:
+    """Own tasks there and tasks of someone substituted for there both disappear."""
+    anna = person(company, "Anna")
+    closed = CompanyFactory(name="Closed AS")
+    anna_there = EmployeeFactory(
+        company=closed, user=anna.user, name="Anna", rights=["purchase_invoice"]
+    )
+    paula_there = person(closed, "Paula")
+    SubstitutionFactory(principal=paula_there, substitute=anna_there)
+    publish_workflow(company, step(rules=(named(anna),)))
+    received_and_routed(company, reference="HERE")
+    publish_workflow(closed, step(rules=(named(anna_there),)))
+    received_and_routed(closed, reference="OWN-THERE")
+    publish_workflow(closed, step(rules=(named(paula_there),)))
+    received_and_routed(closed, reference="PAULAS-THERE")
+    listed = {t.document.erp_reference for t in task_list_for_user(user=anna.user)}
+    assert listed == {"HERE", "OWN-THERE", "PAULAS-THERE"}
+
+    closed.is_active = False
+    closed.save(update_fields=["is_active"])
+
+    listed = {t.document.erp_reference for t in task_list_for_user(user=anna.user)}
+    assert listed == {"HERE"}
+
+
 def test_task_list_leaves_out_finished_and_planned_tasks(company) -> None:
     anna, bob = person(company, "Anna"), person(company, "Bob")
     publish_workflow(company, step(rules=(named(anna),)), step(rules=(named(bob),)))
