@@ -90,11 +90,8 @@ def erp_document_submit(
     or the ERP document has an open process / is approved, with `existingId`), and
     ValidationError for input the documents app refuses.
     """
-    found = idempotency_key_find(
-        client=client, key=idempotency_key, fingerprint=fingerprint
-    )
-    if found is not None:
-        return found
+    # The claim answers a known key itself (stored answer, 409 or 422), so no lookup
+    # comes first: the view has done that one before validating the body.
     claim = idempotency_key_claim(
         client=client,
         key=idempotency_key,
