@@ -131,6 +131,7 @@ def document_receive(
     }
     # Locks the existing row, if any: two submissions of one document serialise here.
     document = Document.objects.select_for_update().filter(**key).first()
+    created = document is None
     if document is None:
         document = _create(key=key, header=header)
         action = "documents.document.receive"
@@ -153,7 +154,7 @@ def document_receive(
             ]
         )
         action = "documents.document.resubmit"
-    _lines_replace(document, lines)
+    _lines_replace(document, lines, created=created)
     HistoryWriter(document, actor_label=actor_label).record(
         action,
         data={
@@ -217,7 +218,13 @@ def _validate(document: Document) -> None:
     key's uniqueness is left to the database too: it was looked up under lock just
     before, and under a race only the INSERT can decide (see `_create`).
     """
-    document.full_clean(validate_unique=False, validate_constraints=False)
+    # The company and the requester are instances read a moment ago; checking that
+    # their rows exist would be one more query each.
+    document.full_clean(
+        exclude=["company", "requester"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     if not _CURRENCY_CODE.fullmatch(document.currency or ""):
         raise ValidationError(
             {
@@ -244,9 +251,13 @@ def _create(*, key: Mapping[str, Any], header: Mapping[str, Any]) -> Document:
     return document
 
 
-def _lines_replace(document: Document, lines: Sequence[LineInput]) -> None:
+def _lines_replace(
+    document: Document, lines: Sequence[LineInput], *, created: bool
+) -> None:
     """Make the stored lines exactly the given ones, matched by line number."""
-    existing = {line.line_number: line for line in document.lines.all()}
+    existing = (
+        {} if created else {line.line_number: line for line in document.lines.all()}
+    )
     wanted = {line.line_number for line in lines}
     stale = [n for n in existing if n not in wanted]
     if stale:
