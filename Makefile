@@ -52,7 +52,7 @@ test: install
 # The resilience suite (tests/resilience, README "Resilience"): it starts its own
 # PostgreSQL cluster (initdb from PG_BIN), Redis, gunicorn, Celery worker and beat on
 # 127.0.0.1, injects faults by PID and checks INV-1..6; numbers go to
-# var/resilience/report.json. A run takes 5-7 minutes; bounded: SIGINT after 10 minutes
+# var/resilience/report.json. A run takes about 4 minutes; bounded: SIGINT after 10 minutes
 # (the fixtures then stop every process), SIGKILL 60 s later.
 test-resilience: export DJANGO_SETTINGS_MODULE = approval_site.settings.test
 test-resilience: export SIGNOFF_RESILIENCE = 1
