@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='process',
-            index=models.Index(condition=models.Q(('advance_due_at__isnull', False)), fields=['advance_due_at'], name='process_advance_due'),
+            index=models.Index(condition=models.Q(('advance_due_at__isnull', False), ('status', 'running')), fields=['advance_due_at'], name='process_advance_due'),
         ),
         migrations.AddIndex(
             model_name='process',

@@ -67,10 +67,12 @@ class Process(CompanyScopedModel):
         verbose_name_plural = "processes"
         indexes = [
             # The reconciler's two reads: due advances, and running processes that
-            # lost their active step. Both small, whatever the number of documents.
+            # lost their active step. Both small, whatever the number of documents; a
+            # mark left on a process that stopped running (rejected or cancelled before
+            # its advance ran) drops out of the index with the status.
             models.Index(
                 fields=["advance_due_at"],
-                condition=Q(advance_due_at__isnull=False),
+                condition=Q(advance_due_at__isnull=False, status="running"),
                 name="process_advance_due",
             ),
             models.Index(
