@@ -93,8 +93,10 @@ class CompanyFactory(DjangoModelFactory[Company]):
 class UserFactory(DjangoModelFactory[AbstractUser]):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
+    # Fixed, not Faker's: the login's name is on every page (the navigation), and a
+    # random "Bobby" made a test asserting that "Bob" is absent fail now and then.
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"User {n}")
     password = factory.django.Password("password")
 
     class Meta:
