@@ -113,6 +113,28 @@ def test_each_assignee_gets_one_mail_with_what_whom_amount_due_and_link(
     assert message.extra_headers["Auto-Submitted"] == "auto-generated"
 
 
+def test_each_further_mail_costs_only_its_own_claim(
+    company, people, django_assert_num_queries
+) -> None:
+    """No lazy load per task or person (a deferred column read back, a relation):
+    beyond the shared reads, a mail costs the savepoint, insert and release that
+    claim it, so one failed send releases only its own claim."""
+    anna, bob, _carl = people
+    first = received_and_routed(company, reference="A-1")
+    second = received_and_routed(company, reference="A-2")
+
+    one = [task_of(first, anna).pk]
+    two = [task_of(second, anna).pk, task_of(second, bob).pk]
+
+    # Tasks with their joins, substitutes, preferences; then the claim.
+    with django_assert_num_queries(3 + 3):
+        new_task_emails_send(task_ids=one)
+    with django_assert_num_queries(3 + 2 * 3):
+        new_task_emails_send(task_ids=two)
+    assert len(mails_to(anna.user.email)) == 2
+    assert len(mails_to(bob.user.email)) == 1
+
+
 def test_a_retried_task_sends_nothing_twice(company, people) -> None:
     anna, bob, _carl = people
     document = received_and_routed(company)
