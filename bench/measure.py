@@ -199,6 +199,22 @@ def backlog() -> int:
     ).count()
 
 
+def broker_pending() -> int:
+    """Celery messages waiting in the bench's Redis or taken but not yet acknowledged.
+
+    Workers acknowledge late, so a message being worked on stays in kombu's `unacked`
+    hash until it is done: zero here means every queued task has finished, new-task
+    e-mails and relays included, not just routing.
+    """
+    import os
+
+    import redis
+
+    client = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
+    waiting = sum(int(client.llen(key)) for key in client.scan_iter("celery*"))
+    return waiting + int(client.hlen("unacked"))
+
+
 def routing_span(prefix: str) -> tuple[int, float]:
     """Documents of a burst (ERP references starting with `prefix`) that were routed,
     and the seconds from the first routed one's process start to the last one's."""

@@ -79,11 +79,15 @@ def _pct(samples: list[float], share: float) -> float:
 
 
 def _expected(key: str) -> int:
-    return {"ingest": 202, "ref_create": 201}.get(key, 200)
+    return {"ingest": 202, "ingest_alone": 202, "ref_create": 201}.get(key, 200)
 
 
 def rows(results: dict[str, Any]) -> list[Row]:
-    runs = results["runs"]
+    runs = dict(results["runs"])
+    # The routing section's bursts: ingest with no worker on the two cores.
+    bursts = [r["burst"] for r in runs.get("routing", []) if "burst" in r]
+    if bursts:
+        runs["ingest_alone"] = bursts
     out: list[Row] = []
 
     def http(name: str, key: str, *, rps_target: str = "", rps_met: Any = None) -> None:
@@ -126,8 +130,16 @@ def rows(results: dict[str, Any]) -> list[Row]:
     http("Reference: bare DRF nested create (3 KB, 10 lines)", "ref_create")
     http("Reference: plain page of 50 task rows", "ref_rows")
     http(
-        "Ingest POST /api/v1/documents/supplier-invoices (10 lines, 8 conn.)",
+        "Ingest POST /api/v1/documents/supplier-invoices (10 lines, 8 conn.), "
+        "workers routing on the same 2 cores",
         "ingest",
+        rps_target="≥ 0.08× (never < 0.05×)",
+        rps_met=lambda median, ratio: ratio is not None and ratio >= 0.08,
+    )
+    http(
+        "Ingest, the API tier alone (the same POSTs with the workers stopped; the "
+        "routing bursts below)",
+        "ingest_alone",
         rps_target="≥ 0.08× (never < 0.05×)",
         rps_met=lambda median, ratio: ratio is not None and ratio >= 0.08,
     )
@@ -144,6 +156,16 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 met=lambda median, ratio: median <= 10,
             )
         )
+        quiet = [r["quiet_s"] for r in runs["ingest"] if r.get("quiet_s") is not None]
+        if quiet:
+            out.append(
+                Row(
+                    "Ingest: all follow-up work done after the run (routing, "
+                    "new-task e-mails)",
+                    "s",
+                    quiet,
+                )
+            )
     if "routing" in runs:
         out.append(
             Row(
