@@ -19,15 +19,12 @@ from typing import Generic, TypeVar
 
 from django.db.models import (
     Count,
-    DateField,
     Exists,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Value,
 )
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -42,6 +39,7 @@ from documents.models import (
     StepRun,
     Task,
 )
+from documents.models.process import task_due_sort_key
 from documents.selectors import task_overview_list
 from documents.transitions import REASSIGNABLE_TASK_STATUSES
 from orgunits.models import Company, Employee, Membership
@@ -52,8 +50,6 @@ DEFAULT_PAGE_SIZE = 25
 #: million finished documents costs half a second, a capped one a few milliseconds.
 COUNT_CAP = 10_000
 PAGE_SIZES = (10, 25, 50, 100)
-#: Tasks without a due date sort after every dated one (as in My tasks).
-NO_DUE_DATE = date(9999, 12, 31)
 
 
 T = TypeVar("T")
@@ -283,7 +279,7 @@ def task_overview_page(
     elif query.due == TaskDue.SOON:
         tasks = tasks.soon_overdue(until=soon_until, today=today)
     tasks = tasks.select_related("document__requester").annotate(
-        sort_key=Coalesce("due_date", Value(NO_DUE_DATE), output_field=DateField())
+        sort_key=task_due_sort_key()
     )
     total = tasks.count()
     backwards = query.before is not None

@@ -20,7 +20,6 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
     CharField,
-    DateField,
     Exists,
     Expression,
     F,
@@ -32,11 +31,10 @@ from django.db.models.functions import Coalesce, NullIf
 
 from documents.choices import TaskStatus
 from documents.models import Decision, Process, Task
+from documents.models.process import TASK_NO_DUE_DATE, task_due_sort_key
 from documents.selectors import task_list_for_user
 from orgunits.models import Company, Membership
 
-#: Tasks without a due date sort after every dated one (ascending).
-NO_DUE_DATE = date(9999, 12, 31)
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
 
@@ -61,7 +59,7 @@ class SortKey:
 
 SORT_KEYS: Mapping[str, SortKey] = {
     "due": SortKey(
-        lambda: Coalesce(F("due_date"), Value(NO_DUE_DATE), output_field=DateField()),
+        task_due_sort_key,
         date.fromisoformat,
     ),
     "type": SortKey(lambda: F("document__document_type"), str),
@@ -221,7 +219,7 @@ def next_task_for_user(
         .annotate(sort_key=SORT_KEYS[DEFAULT_SORT].expression())
         .order_by("sort_key", "pk")
     )
-    key = after.due_date or NO_DUE_DATE
+    key = after.due_date or TASK_NO_DUE_DATE
     return tasks.filter(_after(key, after.pk, descending=False)).first() or (
         tasks.first()
     )
