@@ -88,6 +88,23 @@ def test_the_columns_show_type_party_description_company_amount_and_due(
     assert "Nordlys AS" in body
     assert '<td data-label="Amount" class="num">12,345.60&nbsp;EUR</td>' in body
     assert f'href="/tasks/{task.pk}/"' in body
+    task.refresh_from_db()
+    assert task.due_date is not None
+    assert task.due_date.strftime("%m/%d/%Y") in body  # SHORT_DATE_FORMAT in English
+
+
+def test_a_long_description_is_cut_and_a_document_from_nobody_says_so(
+    cast: Cast,
+) -> None:
+    cast.task(
+        cast.document(description="x" * 200, supplier_name="", requester_number="")
+    )
+
+    body = login(cast.anna.user).get(LIST).content.decode()
+
+    assert "x" * 119 + "…" in body
+    assert "x" * 120 not in body
+    assert "(unknown)" in body
 
 
 def test_a_supplier_name_with_markup_renders_as_text(cast: Cast) -> None:
