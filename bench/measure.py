@@ -211,7 +211,10 @@ def broker_pending() -> int:
     import redis
 
     client = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
-    waiting = sum(int(client.llen(key)) for key in client.scan_iter("celery*"))
+    # The queue and its priority lists ("celery", "celery\x06\x163", ...); only lists.
+    waiting = sum(
+        int(client.llen(key)) for key in client.scan_iter("celery*", _type="list")
+    )
     return waiting + int(client.hlen("unacked"))
 
 
