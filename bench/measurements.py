@@ -96,8 +96,9 @@ class Bench:
         )
         if quiet is None:
             raise RuntimeError(
-                f"before {section}: {measure.broker_pending()} Celery messages still "
-                f"pending after {timeout:.0f} s"
+                f"before {section}: after {timeout:.0f} s still "
+                f"{measure.broker_pending()} Celery messages pending and "
+                f"{measure.backlog()} documents not routed"
             )
         if quiet - started > 1:
             report.say(

@@ -94,7 +94,8 @@ def task_list_for_user(
     # PostgreSQL without an estimate for the user's share of the open tasks, and
     # under ORDER BY … LIMIT it walked every open task of every company in due-date
     # order (200 k at 1 M documents: 250 ms to 4 s). With the ids it starts from the
-    # task index on (assignee, status). EXPLAIN ANALYZE in bench/PERF_NOTES.md.
+    # task index `task_assignee_due` (assignee, status, due date, id), already in My
+    # tasks' default order. EXPLAIN ANALYZE in bench/PERF_NOTES.md.
     # Only employees of active companies: a task belongs to its assignee's company, so
     # the tasks query needs no join to the companies (with one, PostgreSQL looped over
     # every company, re-reading the user's tasks once per company).
